@@ -1,0 +1,39 @@
+-- Roles and settings profiles for the platform's users. Applied on every run (not a numbered
+-- migration): every statement converges to the state written here, so editing this file and
+-- running the migrator again changes the grants. Users are created by the runner with the
+-- passwords it is given (see sql/src/access.ts); they get one of these roles and profiles.
+
+-- The ingester: writes raw ticks and its own operational tables, reads only what it needs to
+-- resume after a restart (the last stored sequence per product). Materialized views run with
+-- their definer's rights, so no grant on the rollups is needed.
+CREATE ROLE IF NOT EXISTS streamstack_writer;
+REVOKE ALL ON *.* FROM streamstack_writer;
+GRANT INSERT ON coinbase_demo.coinbase_ticker TO streamstack_writer;
+GRANT INSERT ON coinbase_demo.ingest_dead_letters TO streamstack_writer;
+GRANT INSERT ON coinbase_demo.sequence_gaps TO streamstack_writer;
+GRANT INSERT ON coinbase_demo.ingest_stats TO streamstack_writer;
+GRANT SELECT(product_id, sequence, trade_id, time) ON coinbase_demo.coinbase_ticker TO streamstack_writer;
+
+-- Grafana and Superset: read the database, nothing else.
+CREATE ROLE IF NOT EXISTS streamstack_reader;
+REVOKE ALL ON *.* FROM streamstack_reader;
+GRANT SELECT ON coinbase_demo.* TO streamstack_reader;
+
+-- readonly = 2: no writes or DDL, but clients may still set per-query settings (Grafana and
+-- Superset both send some). The limits keep one heavy dashboard from starving ingestion;
+-- MAX stops a client from raising them.
+CREATE SETTINGS PROFILE OR REPLACE streamstack_reader_profile SETTINGS
+    readonly = 2,
+    max_execution_time = 30 MAX 120,
+    max_memory_usage = 2000000000 MAX 4000000000,
+    max_result_rows = 1000000 MAX 10000000,
+    result_overflow_mode = 'throw',
+    max_rows_to_read = 2000000000 MAX 4000000000;
+
+-- The writer batches on the client side, so async inserts stay off; deduplication stays on for
+-- the raw table and the materialized views behind it, so a retried batch is stored once.
+CREATE SETTINGS PROFILE OR REPLACE streamstack_writer_profile SETTINGS
+    async_insert = 0,
+    insert_deduplicate = 1,
+    deduplicate_blocks_in_dependent_materialized_views = 1,
+    max_execution_time = 60;
