@@ -8,7 +8,11 @@
 -- their definer's rights, so no grant on the rollups is needed.
 CREATE ROLE IF NOT EXISTS streamstack_writer;
 REVOKE ALL ON *.* FROM streamstack_writer;
-GRANT INSERT ON coinbase_demo.coinbase_ticker TO streamstack_writer;
+-- Every column but ingested_at: the server stamps it, and the rollups' views split rows between
+-- live updates and backfills by it, so a client must not be able to set it.
+GRANT INSERT(sequence, trade_id, price, last_size, time, product_id, side, open_24h, volume_24h, low_24h,
+             high_24h, volume_30d, best_bid, best_bid_size, best_ask, best_ask_size)
+    ON coinbase_demo.coinbase_ticker TO streamstack_writer;
 GRANT INSERT ON coinbase_demo.ingest_dead_letters TO streamstack_writer;
 GRANT INSERT ON coinbase_demo.sequence_gaps TO streamstack_writer;
 GRANT INSERT ON coinbase_demo.ingest_stats TO streamstack_writer;

@@ -163,7 +163,7 @@ function relativeFile(file: string): string {
 async function applyMigration(client: ClickHouseClient, migration: Migration, options: MigrateOptions): Promise<void> {
   await recordLedger(client, migration, "started");
   let cutoff: string | undefined;
-  if (migration.usesBackfillCutoff) cutoff = await serverTimeIso(client, options.backfillGuardMs ?? 2_000);
+  if (migration.usesBackfillCutoff) cutoff = await serverTimeIso(client, options.backfillGuardMs ?? 1_000);
   let waited = false;
   for (const raw of migration.statements) {
     let statement = raw;
@@ -171,7 +171,7 @@ async function applyMigration(client: ClickHouseClient, migration: Migration, op
       statement = substituteCutoff(raw, cutoff);
       const isBackfill = /^\s*(--[^\n]*\n\s*)*INSERT\b/i.test(raw) && raw !== statement;
       if (isBackfill && !waited) {
-        await waitUntilServerPasses(client, cutoff, options.backfillSettleMs ?? 3_000);
+        await waitUntilServerPasses(client, cutoff, options.backfillSettleMs ?? 2_000);
         waited = true;
       }
     }

@@ -2,7 +2,8 @@
 
 /**
  * Splits SQL text into statements on `;` outside string literals, quoted identifiers and comments.
- * Comment-only fragments are dropped; each statement is returned trimmed, without its `;`.
+ * Comment-only fragments and leading line comments are dropped; each statement is returned
+ * trimmed, without its `;`.
  */
 export function splitStatements(sql: string): string[] {
   const statements: string[] = [];
@@ -59,7 +60,8 @@ function findClosingQuote(sql: string, start: number, quote: string): number {
 }
 
 function pushStatement(statements: string[], text: string): void {
-  const trimmed = text.trim();
+  // Leading line comments describe the statement in the file; they are not part of it.
+  const trimmed = text.trim().replace(/^(--[^\n]*(\n\s*|$))+/, "").trim();
   if (trimmed.length === 0) return;
   if (stripComments(trimmed).trim().length === 0) return;
   statements.push(trimmed);
