@@ -1,0 +1,229 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as grafana from "@pulumiverse/grafana";
+import {
+  checkNotLatest,
+  checkPort,
+  dataVolume,
+  DEFAULT_BIND_ADDRESS,
+  hostAddress,
+  pulledImage,
+  RESTART_POLICY,
+  type ServiceBaseArgs,
+} from "./common";
+
+export const GRAFANA_ALIAS = "grafana";
+export const GRAFANA_INTERNAL_PORT = 3000;
+export const CLICKHOUSE_PLUGIN_ID = "grafana-clickhouse-datasource";
+/** The datasource's fixed uid: dashboards and alert rules refer to it. */
+export const DATASOURCE_UID = "streamstack-clickhouse";
+
+/** A dashboard as built by grafana/ (the JSON model; `uid` must be set in it). */
+export interface DashboardSpec {
+  readonly uid: string;
+  /** Dashboard JSON model (object or JSON text). */
+  readonly model: object | string;
+}
+
+/** One alert rule group as built by grafana/, in @pulumiverse/grafana's shape (`datas`, not `data`). */
+export interface AlertRuleGroupSpec {
+  readonly name: string;
+  readonly intervalSeconds: number;
+  readonly rules: grafana.types.input.alerting.RuleGroupRule[];
+}
+
+/** Where alerts go. Nothing external is contacted unless one of these is set. */
+export interface AlertContactArgs {
+  /** POST alerts to this URL. */
+  readonly webhookUrl?: string;
+  /** E-mail alerts here (needs SMTP configured in Grafana, see docs/deploy.md). */
+  readonly email?: string;
+}
+
+export interface GrafanaServerArgs extends ServiceBaseArgs {
+  /** Image with an exact tag, e.g. grafana/grafana:13.3.0. */
+  readonly image: string;
+  /** Exact version of grafana-clickhouse-datasource, installed before the server starts. */
+  readonly clickhousePluginVersion: string;
+  /** Host port for the UI and API. */
+  readonly port: number;
+  readonly adminUser: string;
+  /** Admin password (secret). Grafana applies it only when its database is first created. */
+  readonly adminPassword: pulumi.Input<string>;
+  /** ClickHouse as seen from inside the stack network. */
+  readonly clickhouse: {
+    readonly host: pulumi.Input<string>;
+    readonly httpPort: pulumi.Input<number>;
+    /** TLS to ClickHouse (an external https:// server). */
+    readonly secure: boolean;
+    readonly database: string;
+    /** A read-only user. */
+    readonly user: pulumi.Input<string>;
+    readonly password: pulumi.Input<string>;
+  };
+  /** Dashboards to provision in the folder. */
+  readonly dashboards: readonly DashboardSpec[];
+  /** Alert rule groups to provision in the folder. */
+  readonly alertRuleGroups: readonly AlertRuleGroupSpec[];
+  readonly alertContact?: AlertContactArgs;
+  /** Resources that must exist before the datasource is made (e.g. the schema with the reader user). */
+  readonly datasourceDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Grafana in a container with the ClickHouse plugin, then (once healthy) its content through the
+ * Grafana API: a ClickHouse datasource with the read-only user, a folder, dashboards, alert rules,
+ * and a contact point + notification policy when an alert contact is configured.
+ */
+export class GrafanaServer extends pulumi.ComponentResource {
+  public readonly container: docker.Container;
+  public readonly dataVolume: docker.Volume;
+  public readonly provider: grafana.Provider;
+  public readonly datasource: grafana.oss.DataSource;
+  public readonly folder: grafana.oss.Folder;
+  public readonly dashboards: grafana.oss.Dashboard[];
+  public readonly ruleGroups: grafana.alerting.RuleGroup[];
+  public readonly contactPoint?: grafana.alerting.ContactPoint;
+  public readonly notificationPolicy?: grafana.alerting.NotificationPolicy;
+  /** URL from this machine. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: GrafanaServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("streamstack:infra:Grafana", name, {}, opts);
+    checkNotLatest(args.image, "image");
+    checkPort(args.port, "port");
+    if (!/^\d+\.\d+\.\d+$/.test(args.clickhousePluginVersion)) {
+      throw new Error(`[clickhousePluginVersion] "${args.clickhousePluginVersion}": expected an exact version such as 4.20.0`);
+    }
+    const uids = new Set<string>();
+    for (const d of args.dashboards) {
+      if (uids.has(d.uid)) throw new Error(`[dashboards] uid "${d.uid}" appears twice: give each dashboard its own uid`);
+      uids.add(d.uid);
+    }
+    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
+
+    const image = pulledImage(this, `${name}-image`, args.image);
+    this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-grafana-data`, args.keepData ?? false);
+    this.container = new docker.Container(
+      `${name}-server`,
+      {
+        name: `${args.namePrefix}-grafana`,
+        image: image.imageId,
+        envs: [
+          pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
+          pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
+          // Installed before the server starts, so the datasource works on first boot (FACTS.md).
+          `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
+          // No download of Grafana's default plugin list: only what we asked for.
+          "GF_PLUGINS_PREINSTALL_DISABLED=true",
+          "GF_USERS_ALLOW_SIGN_UP=false",
+          "GF_ANALYTICS_REPORTING_ENABLED=false",
+          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+          "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
+          "GF_NEWS_NEWS_FEED_ENABLED=false",
+        ],
+        volumes: [{ volumeName: this.dataVolume.name, containerPath: "/var/lib/grafana" }],
+        ports: [{ internal: GRAFANA_INTERNAL_PORT, external: args.port, ip: bind }],
+        networksAdvanced: [{ name: args.networkName, aliases: [GRAFANA_ALIAS] }],
+        healthcheck: {
+          tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
+          interval: "5s",
+          timeout: "3s",
+          retries: 12,
+          // The first boot downloads the plugin before the server listens.
+          startPeriod: "60s",
+        },
+        restart: RESTART_POLICY,
+        memory: args.memoryMb,
+        wait: true,
+        waitTimeout: args.waitTimeoutSeconds ?? 300,
+      },
+      { parent: this, dependsOn: [this.dataVolume], deleteBeforeReplace: true },
+    );
+    this.url = pulumi.output(`http://${hostAddress(bind)}:${args.port}`);
+
+    // The provider talks to Grafana only after the container reports healthy.
+    this.provider = new grafana.Provider(
+      `${name}-api`,
+      {
+        url: this.url,
+        auth: pulumi.secret(pulumi.interpolate`${args.adminUser}:${args.adminPassword}`),
+        retries: 10,
+        retryWait: 3,
+      },
+      { parent: this, dependsOn: [this.container] },
+    );
+    const inGrafana: pulumi.CustomResourceOptions = { parent: this, provider: this.provider, dependsOn: [this.container] };
+
+    const ch = args.clickhouse;
+    this.datasource = new grafana.oss.DataSource(
+      `${name}-clickhouse`,
+      {
+        type: CLICKHOUSE_PLUGIN_ID,
+        name: "ClickHouse",
+        uid: DATASOURCE_UID,
+        isDefault: true,
+        // Field names as the plugin's backend reads them (pkg/plugin/settings.go): defaultDatabase, not database.
+        jsonDataEncoded: pulumi.jsonStringify({
+          host: ch.host,
+          port: ch.httpPort,
+          protocol: "http",
+          secure: ch.secure,
+          username: ch.user,
+          defaultDatabase: ch.database,
+        }),
+        secureJsonDataEncoded: pulumi.secret(pulumi.jsonStringify({ password: ch.password })),
+      },
+      { ...inGrafana, dependsOn: [this.container, ...(args.datasourceDependsOn ?? [])] },
+    );
+
+    this.folder = new grafana.oss.Folder(`${name}-folder`, { title: "Streamstack", uid: "streamstack" }, inGrafana);
+
+    this.dashboards = args.dashboards.map(
+      (d) =>
+        new grafana.oss.Dashboard(
+          `${name}-dashboard-${d.uid}`,
+          {
+            folder: this.folder.uid,
+            configJson: typeof d.model === "string" ? d.model : JSON.stringify(d.model),
+            overwrite: true,
+          },
+          { ...inGrafana, dependsOn: [this.container, this.datasource] },
+        ),
+    );
+
+    this.ruleGroups = args.alertRuleGroups.map(
+      (group) =>
+        new grafana.alerting.RuleGroup(
+          `${name}-rules-${slug(group.name)}`,
+          { name: group.name, folderUid: this.folder.uid, intervalSeconds: group.intervalSeconds, rules: group.rules },
+          { ...inGrafana, dependsOn: [this.container, this.datasource] },
+        ),
+    );
+
+    const contact = args.alertContact ?? {};
+    if (contact.webhookUrl !== undefined || contact.email !== undefined) {
+      this.contactPoint = new grafana.alerting.ContactPoint(
+        `${name}-contact`,
+        {
+          name: "streamstack",
+          webhooks: contact.webhookUrl !== undefined ? [{ url: contact.webhookUrl }] : undefined,
+          emails: contact.email !== undefined ? [{ addresses: [contact.email] }] : undefined,
+        },
+        inGrafana,
+      );
+      // The policy owns Grafana's whole routing tree: every alert goes to our contact point.
+      this.notificationPolicy = new grafana.alerting.NotificationPolicy(
+        `${name}-policy`,
+        { contactPoint: this.contactPoint.name, groupBies: ["alertname", "grafana_folder"], groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
+        inGrafana,
+      );
+    }
+
+    this.registerOutputs({ url: this.url, datasourceUid: DATASOURCE_UID });
+  }
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}

@@ -1,0 +1,91 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { checkPort, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
+import { LocalImage } from "./localImage";
+
+export const INGESTER_ALIAS = "ingester";
+
+export interface IngesterServiceArgs extends ServiceBaseArgs {
+  /** Build context (absolute path; the repository root). */
+  readonly buildContext: string;
+  /** ingest/Dockerfile (absolute path). */
+  readonly dockerfile: string;
+  /** Files and folders of the context the image is made from (they decide its tag). */
+  readonly sources: readonly string[];
+  /** The rendered YAML config (no secrets in it). */
+  readonly configYaml: string;
+  /** Where the config file is placed in the container. */
+  readonly configPath: string;
+  /** Command that runs the ingester with that config. */
+  readonly command?: string[];
+  /** Environment variable the config's sink.password_env names, and the writer's password (secret). */
+  readonly passwordEnv: string;
+  readonly password: pulumi.Input<string>;
+  /** Metrics and /healthz port inside the container, and on the host. */
+  readonly metricsPort: number;
+  readonly hostMetricsPort: number;
+  /** Folder in the container for the on-disk spool (a named volume, so a restart loses nothing). */
+  readonly spoolDir: string;
+}
+
+/** The Coinbase ingester: locally built image, YAML config uploaded, writer password via env, spool on a volume. */
+export class IngesterService extends pulumi.ComponentResource {
+  public readonly image: LocalImage;
+  public readonly container: docker.Container;
+  public readonly spoolVolume: docker.Volume;
+  /** /metrics from this machine. */
+  public readonly metricsUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: IngesterServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("streamstack:infra:Ingester", name, {}, opts);
+    checkPort(args.metricsPort, "metricsPort");
+    checkPort(args.hostMetricsPort, "hostMetricsPort");
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(args.passwordEnv)) throw new Error(`[passwordEnv] "${args.passwordEnv}" is not an environment variable name`);
+    if (!args.configPath.startsWith("/") || !args.spoolDir.startsWith("/")) {
+      throw new Error(`[configPath] and [spoolDir] must be absolute paths in the container (got ${args.configPath}, ${args.spoolDir})`);
+    }
+    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
+
+    this.image = new LocalImage(
+      `${name}-image`,
+      { repository: `${args.namePrefix}-ingester`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources },
+      { parent: this },
+    );
+    this.spoolVolume = dataVolume(this, `${name}-spool`, `${args.namePrefix}-ingester-spool`, args.keepData ?? false);
+    this.container = new docker.Container(
+      `${name}-server`,
+      {
+        name: `${args.namePrefix}-ingester`,
+        image: this.image.imageId,
+        command: args.command,
+        envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`)],
+        uploads: [{ file: args.configPath, content: args.configYaml }],
+        volumes: [{ volumeName: this.spoolVolume.name, containerPath: args.spoolDir }],
+        ports: [{ internal: args.metricsPort, external: args.hostMetricsPort, ip: bind }],
+        networksAdvanced: [{ name: args.networkName, aliases: [INGESTER_ALIAS] }],
+        // Node is in every ingester image; curl/wget may not be.
+        healthcheck: {
+          tests: [
+            "CMD",
+            "node",
+            "-e",
+            `fetch('http://127.0.0.1:${args.metricsPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+          ],
+          interval: "10s",
+          timeout: "5s",
+          retries: 6,
+          startPeriod: "20s",
+        },
+        restart: RESTART_POLICY,
+        memory: args.memoryMb,
+        wait: true,
+        waitTimeout: args.waitTimeoutSeconds ?? 120,
+        // Time to flush batches on SIGTERM (the ingester's shutdown_timeout_ms is 8 s).
+        destroyGraceSeconds: 15,
+      },
+      { parent: this, dependsOn: [this.spoolVolume], deleteBeforeReplace: true },
+    );
+    this.metricsUrl = pulumi.output(`http://${hostAddress(bind)}:${args.hostMetricsPort}/metrics`);
+    this.registerOutputs({ metricsUrl: this.metricsUrl, imageName: this.image.imageName });
+  }
+}

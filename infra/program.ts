@@ -1,0 +1,230 @@
+// streamstack on one Docker host, in dependency order:
+//   secrets → network → ClickHouse (healthy) → schema: migrations + users (SchemaMigrations)
+//   → Grafana (healthy) → datasource, folder, dashboards, alert rules, contact point
+//   → Superset (healthy) → assets import → ingester (after the schema) → post-deploy verification.
+// Each service can be external (ClickHouse, Superset) or disabled; with everything external the
+// stack makes only our own dynamic resources and needs no provider plugin.
+import { resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
+import { DATABASE } from "../sql/src/runner";
+import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
+import { GrafanaServer } from "./components/grafana";
+import { IngesterService } from "./components/ingester";
+import { StreamstackNetwork } from "./components/network";
+import { SupersetServer } from "./components/superset";
+import { loadStackConfig, type StackConfig } from "./config";
+import { SchemaMigrations } from "./dynamic/schemaMigrations";
+import { grafanaContent } from "./grafanaContent";
+import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "./ingesterConfig";
+import { StackSecrets } from "./secrets";
+
+export const REPO_ROOT = resolve(__dirname, "..");
+
+/** What `pulumi stack output` shows. Passwords are secrets: visible only with --show-secrets. */
+export interface StackOutputs {
+  clickhouseUrl: pulumi.Output<string>;
+  clickhouseAdminUser: string;
+  clickhouseAdminPassword: pulumi.Output<string>;
+  clickhouseUsers: Record<string, string>;
+  database: pulumi.Output<string>;
+  migrations: pulumi.Output<string[]>;
+  grafanaUrl?: pulumi.Output<string>;
+  grafanaAdminUser?: string;
+  grafanaAdminPassword?: pulumi.Output<string>;
+  supersetUrl?: pulumi.Output<string>;
+  supersetAdminUser?: string;
+  supersetAdminPassword?: pulumi.Output<string>;
+  ingesterMetricsUrl?: pulumi.Output<string>;
+}
+
+/** The whole stack from `new pulumi.Config("streamstack")`; config errors throw before any resource. */
+export async function streamstack(): Promise<StackOutputs> {
+  const config = loadStackConfig();
+  return deployStack(config);
+}
+
+interface ClickHouseEndpoint {
+  /** From the Pulumi process (migrations, verification). */
+  readonly hostUrl: pulumi.Output<string>;
+  /** From containers on the stack network (Grafana, Superset, ingester). */
+  readonly internal: { readonly host: string; readonly port: number; readonly secure: boolean };
+  readonly adminPassword: pulumi.Output<string>;
+  readonly server?: ClickHouseServer;
+}
+
+export function deployStack(cfg: StackConfig): StackOutputs {
+  const secrets = new StackSecrets("secrets", { given: cfg.secrets, generator: cfg.externalOnly ? "builtin" : "random" });
+  const network = cfg.externalOnly ? undefined : new StreamstackNetwork("network", { name: `${cfg.namePrefix}-net` });
+  const base = (memoryMb: number, waitTimeoutSeconds: number) => ({
+    namePrefix: cfg.namePrefix,
+    networkName: network?.name ?? "",
+    bindAddress: cfg.bindAddress,
+    keepData: cfg.keepDataOnDestroy,
+    memoryMb,
+    waitTimeoutSeconds,
+  });
+
+  // ClickHouse: our container, or the one at clickhouseUrl.
+  const clickhouse = clickhouseEndpoint(cfg, secrets, () =>
+    new ClickHouseServer("clickhouse", {
+      ...base(cfg.clickhouseMemoryMb, cfg.clickhouseWaitSeconds),
+      image: cfg.clickhouseImage,
+      httpPort: cfg.clickhouseHttpPort,
+      adminUser: cfg.clickhouseAdminUser,
+      adminPassword: secrets.get("clickhouseAdminPassword"),
+    }),
+  );
+
+  // Schema and users, once ClickHouse answers. Only users of enabled services are made.
+  const users = clickhouseUsers(cfg, secrets);
+  const schema = new SchemaMigrations(
+    "schema",
+    {
+      clickhouseUrl: clickhouse.hostUrl,
+      adminUser: cfg.clickhouseAdminUser,
+      adminPassword: clickhouse.adminPassword,
+      users: cfg.manageClickhouseUsers ? users.map((u) => ({ name: u.name, role: u.role, password: u.password })) : [],
+      manageAccess: cfg.manageClickhouseUsers,
+      rawRetentionDays: cfg.rawRetentionDays,
+      // Our own container's data goes with its volume; an external server's data is never dropped by us.
+      dropData: false,
+    },
+    { dependsOn: clickhouse.server ? [clickhouse.server] : [] },
+  );
+  const userOf = (purpose: Purpose) => users.find((u) => u.purpose === purpose);
+
+  const outputs: StackOutputs = {
+    clickhouseUrl: clickhouse.hostUrl,
+    clickhouseAdminUser: cfg.clickhouseAdminUser,
+    clickhouseAdminPassword: clickhouse.adminPassword,
+    clickhouseUsers: Object.fromEntries(users.map((u) => [u.purpose, u.name])),
+    database: schema.database,
+    migrations: schema.migrations,
+  };
+
+  if (cfg.grafanaEnabled) {
+    const reader = userOf("grafana")!;
+    const content = grafanaContent();
+    const grafanaServer = new GrafanaServer("grafana", {
+      ...base(cfg.grafanaMemoryMb, cfg.grafanaWaitSeconds),
+      image: cfg.grafanaImage,
+      clickhousePluginVersion: cfg.grafanaClickhousePluginVersion,
+      port: cfg.grafanaPort,
+      adminUser: cfg.grafanaAdminUser,
+      adminPassword: secrets.get("grafanaAdminPassword"),
+      clickhouse: { host: clickhouse.internal.host, httpPort: clickhouse.internal.port, secure: clickhouse.internal.secure, database: DATABASE, user: reader.name, password: reader.password },
+      dashboards: content.dashboards,
+      alertRuleGroups: content.alertRuleGroups,
+      alertContact: { webhookUrl: cfg.alertWebhookUrl, email: cfg.alertEmail },
+      datasourceDependsOn: [schema],
+    });
+    outputs.grafanaUrl = grafanaServer.url;
+    outputs.grafanaAdminUser = cfg.grafanaAdminUser;
+    outputs.grafanaAdminPassword = secrets.get("grafanaAdminPassword");
+  }
+
+  if (cfg.supersetEnabled) {
+    let supersetUrl: pulumi.Output<string>;
+    if (cfg.supersetUrl === undefined) {
+      const server = new SupersetServer("superset", {
+        ...base(cfg.supersetMemoryMb, cfg.supersetWaitSeconds),
+        buildContext: resolve(REPO_ROOT, "superset"),
+        dockerfile: resolve(REPO_ROOT, "superset", "Dockerfile"),
+        port: cfg.supersetPort,
+        secretKey: secrets.get("supersetSecretKey"),
+        adminUser: cfg.supersetAdminUser,
+        adminPassword: secrets.get("supersetAdminPassword"),
+        adminEnv: { user: "SUPERSET_ADMIN_USERNAME", password: "SUPERSET_ADMIN_PASSWORD" },
+      });
+      supersetUrl = server.url;
+    } else {
+      supersetUrl = pulumi.output(cfg.supersetUrl.replace(/\/+$/, ""));
+    }
+    outputs.supersetUrl = supersetUrl;
+    outputs.supersetAdminUser = cfg.supersetAdminUser;
+    outputs.supersetAdminPassword = secrets.get("supersetAdminPassword");
+  }
+
+  if (cfg.ingesterEnabled) {
+    const writer = userOf("ingester")!;
+    const spoolDir = "/var/lib/streamstack/spool";
+    const configPath = "/etc/streamstack/ingest.yaml";
+    const ingester = new IngesterService(
+      "ingester",
+      {
+        ...base(cfg.ingesterMemoryMb, cfg.ingesterWaitSeconds),
+        buildContext: REPO_ROOT,
+        dockerfile: resolve(REPO_ROOT, "ingest", "Dockerfile"),
+        sources: ["ingest", "sql/src", "sql/migrations", "sql/access", "package.json", "package-lock.json"],
+        configYaml: renderIngesterConfig({
+          products: cfg.products,
+          channels: cfg.channels,
+          clickhouse: { ...clickhouse.internal, user: writer.name },
+          metricsPort: 9464,
+          spoolDir,
+          instance: `${cfg.namePrefix}-ingester`,
+        }),
+        configPath,
+        passwordEnv: INGESTER_PASSWORD_ENV,
+        password: writer.password,
+        metricsPort: 9464,
+        hostMetricsPort: cfg.ingesterMetricsPort,
+        spoolDir,
+      },
+      { dependsOn: [schema] },
+    );
+    outputs.ingesterMetricsUrl = ingester.metricsUrl;
+  }
+
+  return outputs;
+}
+
+type Purpose = "ingester" | "grafana" | "superset";
+
+interface PlannedUser {
+  readonly purpose: Purpose;
+  readonly name: string;
+  readonly role: UserRole;
+  readonly password: pulumi.Output<string>;
+}
+
+/** The ClickHouse users of the enabled services, with their passwords (secret). */
+function clickhouseUsers(cfg: StackConfig, secrets: StackSecrets): PlannedUser[] {
+  const plan: Array<[Purpose, boolean, "ingesterPassword" | "grafanaReaderPassword" | "supersetReaderPassword"]> = [
+    ["ingester", cfg.ingesterEnabled, "ingesterPassword"],
+    ["grafana", cfg.grafanaEnabled, "grafanaReaderPassword"],
+    ["superset", cfg.supersetEnabled, "supersetReaderPassword"],
+  ];
+  const users: PlannedUser[] = [];
+  for (const [purpose, enabled, secretKey] of plan) {
+    if (!enabled) continue;
+    const spec = DEFAULT_USERS.find((u) => u.name === `streamstack_${purpose}`);
+    if (!spec) throw new Error(`sql/src/access.ts DEFAULT_USERS has no streamstack_${purpose}: the program and the access file disagree`);
+    users.push({ purpose, name: spec.name, role: spec.role, password: secrets.get(secretKey) });
+  }
+  return users;
+}
+
+function clickhouseEndpoint(cfg: StackConfig, secrets: StackSecrets, makeServer: () => ClickHouseServer): ClickHouseEndpoint {
+  if (cfg.clickhouseUrl === undefined) {
+    const server = makeServer();
+    return {
+      hostUrl: server.hostUrl,
+      internal: { host: CLICKHOUSE_ALIAS, port: CLICKHOUSE_HTTP_PORT, secure: false },
+      adminPassword: secrets.get("clickhouseAdminPassword"),
+      server,
+    };
+  }
+  const url = cfg.clickhouseUrl;
+  if (url.startsWith("chdb:")) {
+    return { hostUrl: pulumi.output(url), internal: { host: "", port: 0, secure: false }, adminPassword: pulumi.secret("") };
+  }
+  const parsed = new URL(url);
+  const secure = parsed.protocol === "https:";
+  return {
+    hostUrl: pulumi.output(url.replace(/\/+$/, "")),
+    internal: { host: parsed.hostname, port: Number(parsed.port || (secure ? 8443 : 8123)), secure },
+    adminPassword: secrets.get("clickhouseAdminPassword"),
+  };
+}
