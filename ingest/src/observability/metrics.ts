@@ -1,0 +1,96 @@
+// Counters by stage, as Prometheus metrics (own registry, no process-wide singleton) and as
+// plain cumulative totals for the ingest_stats rows.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface Totals {
+  received: number;
+  stored: number;
+  rejected: number;
+  duplicates: number;
+  gaps: number;
+  reconnects: number;
+}
+
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly totals: Totals = { received: 0, stored: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
+  private readonly received: Counter<"kind">;
+  private readonly stored: Counter<"table">;
+  private readonly deadLetters: Counter<"stage">;
+  private readonly duplicates: Counter<"channel">;
+  private readonly gaps: Counter<"kind">;
+  private readonly reconnects: Counter;
+  private readonly insertErrors: Counter<"class">;
+  private readonly dropped: Counter;
+  readonly spoolBytes: Gauge;
+  readonly bufferedRows: Gauge;
+  readonly sourceConnected: Gauge;
+  private readonly commitLatency: Histogram;
+  private readonly insertDuration: Histogram<"table">;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.received = new Counter({ name: "ingest_messages_received_total", help: "Messages received from the source, by kind", labelNames: ["kind"], registers });
+    this.stored = new Counter({ name: "ingest_rows_stored_total", help: "Rows committed to ClickHouse, by table", labelNames: ["table"], registers });
+    this.deadLetters = new Counter({ name: "ingest_dead_letters_total", help: "Messages or rows sent to ingest_dead_letters, by stage", labelNames: ["stage"], registers });
+    this.duplicates = new Counter({ name: "ingest_duplicates_total", help: "Messages already seen (not stored again), by channel", labelNames: ["channel"], registers });
+    this.gaps = new Counter({ name: "ingest_gaps_total", help: "Gaps recorded in sequence_gaps, by kind", labelNames: ["kind"], registers });
+    this.reconnects = new Counter({ name: "ingest_reconnects_total", help: "Connections lost and retried", registers });
+    this.insertErrors = new Counter({ name: "ingest_insert_errors_total", help: "Failed insert attempts, by class", labelNames: ["class"], registers });
+    this.dropped = new Counter({ name: "ingest_rows_dropped_total", help: "Rows that could not be stored nor dead-lettered (logged)", registers });
+    this.spoolBytes = new Gauge({ name: "ingest_spool_bytes", help: "Bytes in the spool not yet committed", registers });
+    this.bufferedRows = new Gauge({ name: "ingest_buffered_rows", help: "Rows waiting for ClickHouse (in memory or on disk)", registers });
+    this.sourceConnected = new Gauge({ name: "ingest_source_connected", help: "1 while the source is connected and subscribed", registers });
+    this.commitLatency = new Histogram({
+      name: "ingest_commit_latency_seconds",
+      help: "Time from receiving a tick to its batch being committed",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.insertDuration = new Histogram({
+      name: "ingest_insert_duration_seconds",
+      help: "Duration of successful insert requests, by table",
+      labelNames: ["table"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+  }
+
+  message(kind: string): void {
+    this.totals.received++;
+    this.received.inc({ kind });
+  }
+  rowsStored(table: string, n: number): void {
+    if (table === "ticker") this.totals.stored += n;
+    this.stored.inc({ table }, n);
+  }
+  deadLettered(stage: "decode" | "exchange" | "clickhouse", n = 1): void {
+    this.totals.rejected += n;
+    this.deadLetters.inc({ stage }, n);
+  }
+  duplicate(channel: string): void {
+    this.totals.duplicates++;
+    this.duplicates.inc({ channel });
+  }
+  gap(kind: string): void {
+    this.totals.gaps++;
+    this.gaps.inc({ kind });
+  }
+  reconnect(): void {
+    this.totals.reconnects++;
+    this.reconnects.inc();
+  }
+  insertError(errorClass: string): void {
+    this.insertErrors.inc({ class: errorClass });
+  }
+  rowDropped(n = 1): void {
+    this.dropped.inc(n);
+  }
+  latency(seconds: number): void {
+    this.commitLatency.observe(seconds);
+  }
+  insertTook(table: string, seconds: number): void {
+    this.insertDuration.observe({ table }, seconds);
+  }
+}

@@ -1,0 +1,114 @@
+// Takes sealed blocks in spool order and commits them one at a time: insert each table's rows
+// with the block's deterministic token, then advance the spool checkpoint. Rows of up to
+// `maxBufferedRows` wait in memory; beyond that a block keeps only its range and is read back
+// from disk when its turn comes, so memory stays bounded during a long ClickHouse outage.
+import { createHash } from "node:crypto";
+import type { Logger } from "../observability/log";
+import type { IngestMetrics } from "../observability/metrics";
+import { InsertAborted, type ClickHouseSink } from "../sinks/clickhouse";
+import { TABLE_KEYS, type BlockLines, type BlockRange, type Spool } from "./spool";
+
+export interface QueuedBlock extends BlockRange {
+  lines?: BlockLines;
+  /** Receive times (ms) of the block's ticker rows, for the latency histogram. */
+  receivedAt?: number[];
+}
+
+export interface CommitterOptions {
+  readonly spool: Spool;
+  readonly sink: ClickHouseSink;
+  readonly maxBufferedRows: number;
+  readonly metrics: IngestMetrics;
+  readonly log: Logger;
+  /** Called after each commit (flow control, benchmarks). */
+  readonly onCommit?: (block: QueuedBlock, committedAt: number) => void;
+}
+
+export class Committer {
+  private readonly queue: QueuedBlock[] = [];
+  private cachedRows = 0;
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private idleWaiters: Array<() => void> = [];
+  /** When the last block was committed (or the committer started). */
+  lastCommitAt = Date.now();
+
+  constructor(private readonly options: CommitterOptions) {}
+
+  get pendingRows(): number {
+    let rows = 0;
+    for (const b of this.queue) rows += b.rows;
+    return rows;
+  }
+
+  get pendingBlocks(): number {
+    return this.queue.length;
+  }
+
+  enqueue(block: QueuedBlock): void {
+    if (block.lines && this.cachedRows + block.rows > this.options.maxBufferedRows) {
+      // Memory bound reached: this block waits on disk only.
+      block.lines = undefined;
+      block.receivedAt = undefined;
+    }
+    if (block.lines) this.cachedRows += block.rows;
+    if (this.queue.length === 0) this.lastCommitAt = Date.now();
+    this.queue.push(block);
+    this.kick();
+  }
+
+  /** Resolves once every queued block is committed. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops retrying (shutdown deadline): uncommitted blocks stay in the spool for the next start. */
+  async abandon(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0 && !this.abort.signal.aborted) this.kick();
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { spool, sink, log } = this.options;
+    while (this.queue.length > 0 && !this.abort.signal.aborted) {
+      const block = this.queue[0]!;
+      const lines = block.lines ?? spool.read(block);
+      try {
+        for (const key of TABLE_KEYS) {
+          await sink.store(key, lines[key], blockToken(spool.epoch, key, block), this.abort.signal);
+        }
+      } catch (err) {
+        if (err instanceof InsertAborted) return;
+        log.error("unexpected error while committing a block; retrying it", { error: err as Error });
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      spool.commit(block.end);
+      const now = Date.now();
+      this.lastCommitAt = now;
+      if (block.lines) this.cachedRows -= block.rows;
+      this.queue.shift();
+      if (block.receivedAt) for (const t of block.receivedAt) this.options.metrics.latency((now - t) / 1000);
+      this.options.onCommit?.(block, now);
+    }
+    if (this.queue.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
+
+/** Same spool, same block, same table → same token, in this run or after a crash. */
+export function blockToken(epoch: string, key: string, block: BlockRange): string {
+  return createHash("sha256").update(`${epoch}:${key}:${block.start}:${block.end}`).digest("hex").slice(0, 40);
+}

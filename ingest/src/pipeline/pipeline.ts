@@ -1,0 +1,126 @@
+// Downstream of every source: decode → dedup / gap check → spool → seal into blocks → committer.
+// Sources call handle() for each raw message; nothing here blocks, so the source is paused
+// (backpressure) when the spool holds more uncommitted bytes than allowed.
+import type { Logger } from "../observability/log";
+import type { IngestMetrics } from "../observability/metrics";
+import type { Committer, QueuedBlock } from "./committer";
+import { decode, type Decoded } from "./decode";
+import type { BlockLines, Spool, TableKey } from "./spool";
+import { toClickhouseTime, type FeedTracker, type GapRow } from "./tracker";
+
+const MAX_DEAD_LETTER_CHARS = 100_000;
+
+export interface PipelineOptions {
+  readonly spool: Spool;
+  readonly tracker: FeedTracker;
+  readonly committer: Committer;
+  readonly metrics: IngestMetrics;
+  readonly log: Logger;
+  /** Name of the source in dead letters (coinbase, replay, synthetic). */
+  readonly sourceName: string;
+  readonly maxRows: number;
+  readonly maxIntervalMs: number;
+  /** Rows recovered from the spool after the last marker: they belong to the open block. */
+  readonly recoveredOpen?: BlockLines;
+}
+
+export class Pipeline {
+  private open: BlockLines = { ticker: [], dead: [], gap: [] };
+  private openReceivedAt: number[] = [];
+  private openSince: number | undefined;
+  private readonly gapScratch: GapRow[] = [];
+
+  constructor(private readonly options: PipelineOptions) {
+    if (options.recoveredOpen) {
+      this.open = options.recoveredOpen;
+      if (this.openRows() > 0) this.openSince = Date.now();
+    }
+  }
+
+  /** Takes one raw message; returns what it was, so a source can react (ack, errors). */
+  handle(raw: string, receivedAt: number = Date.now()): Decoded {
+    const { metrics, tracker } = this.options;
+    const decoded = decode(raw);
+    metrics.message(decoded.kind);
+    const gaps = this.gapScratch;
+    switch (decoded.kind) {
+      case "ticker": {
+        const row = decoded.row;
+        if (tracker.ticker(row.product_id, row.sequence, row.time, gaps)) {
+          this.append("ticker", JSON.stringify(row));
+          this.openReceivedAt.push(receivedAt);
+        } else {
+          metrics.duplicate("ticker");
+        }
+        break;
+      }
+      case "match":
+        if (!tracker.match(decoded.productId, decoded.tradeId, decoded.sequence, decoded.time, gaps)) metrics.duplicate("matches");
+        break;
+      case "heartbeat":
+        tracker.heartbeat(decoded.productId, decoded.sequence, decoded.time, gaps);
+        break;
+      case "error":
+        this.options.log.warn("the exchange sent an error", { message: decoded.message });
+        this.deadLetter(raw, `exchange error: ${decoded.message}`, receivedAt);
+        metrics.deadLettered("exchange");
+        break;
+      case "invalid":
+        this.deadLetter(raw, decoded.reason, receivedAt);
+        metrics.deadLettered("decode");
+        break;
+      case "subscriptions":
+      case "unknown":
+        // Coinbase: "Clients are expected to ignore messages they do not support." Counted by kind.
+        break;
+    }
+    if (gaps.length > 0) {
+      for (const gap of gaps) {
+        this.append("gap", JSON.stringify(gap));
+        metrics.gap(gap.kind);
+        this.options.log.info("gap recorded", { ...gap });
+      }
+      gaps.length = 0;
+    }
+    if (this.openRows() >= this.options.maxRows) this.seal();
+    return decoded;
+  }
+
+  /** The source lost its connection: the next message per product closes an outage window. */
+  connectionLost(): void {
+    this.options.tracker.connectionLost();
+  }
+
+  /** Seals the open block when its oldest row is older than max_interval_ms. */
+  tick(now: number = Date.now()): void {
+    if (this.openSince !== undefined && now - this.openSince >= this.options.maxIntervalMs) this.seal();
+  }
+
+  /** Ends the open block now (time, size or shutdown) and hands it to the committer. */
+  seal(): void {
+    const range = this.options.spool.seal();
+    const lines = this.open;
+    const receivedAt = this.openReceivedAt;
+    this.open = { ticker: [], dead: [], gap: [] };
+    this.openReceivedAt = [];
+    this.openSince = undefined;
+    if (!range) return;
+    const block: QueuedBlock = { ...range, lines, receivedAt };
+    this.options.committer.enqueue(block);
+  }
+
+  private append(key: TableKey, json: string): void {
+    this.options.spool.append(key, json);
+    this.open[key].push(json);
+    if (this.openSince === undefined) this.openSince = Date.now();
+  }
+
+  private deadLetter(raw: string, reason: string, receivedAt: number): void {
+    const kept = raw.length > MAX_DEAD_LETTER_CHARS ? `${raw.slice(0, MAX_DEAD_LETTER_CHARS)}…[${raw.length - MAX_DEAD_LETTER_CHARS} more characters cut]` : raw;
+    this.append("dead", JSON.stringify({ received_at: toClickhouseTime(receivedAt), source: this.options.sourceName, reason, raw: kept }));
+  }
+
+  private openRows(): number {
+    return this.open.ticker.length + this.open.dead.length + this.open.gap.length;
+  }
+}

@@ -1,0 +1,200 @@
+// Writes rows to ClickHouse with the same @clickhouse/client calls for a server and for the
+// embedded engine. Rows arrive already encoded as JSONEachRow lines (from the spool) and are sent
+// as they are. Every insert carries its settings explicitly: the embedded engine applies settings
+// as session-wide SETs, so one left out would silently inherit the previous insert's value.
+import { Readable } from "node:stream";
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { Logger } from "../observability/log";
+import type { IngestMetrics } from "../observability/metrics";
+import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
+import type { TableKey } from "../pipeline/spool";
+import type { TrackerSeed } from "../pipeline/tracker";
+import { nowClickhouse } from "../pipeline/tracker";
+import { classifyInsertError, type ClassifiedError } from "./errors";
+
+/** The part of the client the sink uses; tests wrap it to inject faults. */
+export type SinkClient = Pick<ClickHouseClient, "exec" | "query">;
+
+export interface SinkTables {
+  readonly ticker: string;
+  readonly dead: string;
+  readonly gap: string;
+  readonly stats: string;
+}
+
+export function sinkTables(database: string, tickerTable: string): SinkTables {
+  return {
+    ticker: `${database}.${tickerTable}`,
+    dead: `${database}.ingest_dead_letters`,
+    gap: `${database}.sequence_gaps`,
+    stats: `${database}.ingest_stats`,
+  };
+}
+
+export interface SinkOptions {
+  readonly tables: SinkTables;
+  /** Extra settings from the config; the four below always win. */
+  readonly settings: Record<string, string | number | boolean>;
+  readonly timeoutMs: number;
+  readonly retry: BackoffPolicy;
+  readonly log: Logger;
+  readonly metrics: IngestMetrics;
+}
+
+export class InsertAborted extends Error {}
+
+export interface SinkProblem extends ClassifiedError {
+  readonly at: number;
+  readonly attempts: number;
+}
+
+export class ClickHouseSink {
+  /** The last failed attempt while it is still failing; cleared by a success. */
+  problem: SinkProblem | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly client: SinkClient,
+    private readonly options: SinkOptions,
+  ) {}
+
+  /**
+   * Stores rows with retries until they are in, or until `abort` fires (they stay in the spool).
+   * Rows ClickHouse refuses as bad data are found by halving the batch and go to dead letters.
+   */
+  async store(key: TableKey, lines: readonly string[], token: string, abort: AbortSignal): Promise<void> {
+    if (lines.length === 0) return;
+    const refused = await this.insertRetrying(this.options.tables[key], lines, token, abort);
+    if (!refused) {
+      this.options.metrics.rowsStored(key, lines.length);
+      return;
+    }
+    if (lines.length > 1) {
+      const mid = lines.length >> 1;
+      await this.store(key, lines.slice(0, mid), `${token}.0`, abort);
+      await this.store(key, lines.slice(mid), `${token}.1`, abort);
+      return;
+    }
+    const line = lines[0]!;
+    if (key === "dead") {
+      this.options.log.error("ClickHouse refused a dead letter; it is dropped", { reason: refused.summary, raw: line.slice(0, 500) });
+      this.options.metrics.rowDropped();
+      return;
+    }
+    this.options.log.warn("ClickHouse refused a row; dead-lettered", { table: this.options.tables[key], reason: refused.summary });
+    const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${this.options.tables[key]} refused the row: ${refused.summary}`, raw: line });
+    await this.store("dead", [dead], `${token}.dead`, abort);
+    this.options.metrics.deadLettered("clickhouse");
+  }
+
+  /** One ingest_stats row; a failure is logged and skipped (the next row carries the totals). */
+  async insertStats(row: Record<string, unknown>, token: string): Promise<boolean> {
+    try {
+      await this.insertOnce(this.options.tables.stats, [JSON.stringify(row)], token);
+      return true;
+    } catch (err) {
+      this.options.log.warn("could not write ingest_stats", { reason: classifyInsertError(err).summary });
+      return false;
+    }
+  }
+
+  /** Newest stored ticker per product, so a restart does not store a tick twice. */
+  async newestTickers(): Promise<TrackerSeed[]> {
+    const result = await this.exclusive(() =>
+      this.client.query({
+        query: `SELECT product_id, max(sequence) AS max_sequence, toString(argMax(time, sequence)) AS last_time
+                FROM ${this.options.tables.ticker} GROUP BY product_id`,
+        format: "JSONEachRow",
+      }),
+    );
+    const rows = await result.json<{ product_id: string; max_sequence: string | number; last_time: string }>();
+    return rows.map((r) => ({ productId: r.product_id, sequence: Number(r.max_sequence), time: r.last_time }));
+  }
+
+  /** Tables the ingester writes that the server does not have (the schema is the migrator's job). */
+  async missingTables(): Promise<string[]> {
+    const missing: string[] = [];
+    for (const table of Object.values(this.options.tables)) {
+      const result = await this.exclusive(() => this.client.query({ query: `EXISTS TABLE ${table}`, format: "JSONEachRow" }));
+      const rows = await result.json<{ result: number | string }>();
+      if (Number(rows[0]?.result) !== 1) missing.push(table);
+    }
+    return missing;
+  }
+
+  private async insertRetrying(table: string, lines: readonly string[], token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (abort.aborted) throw new InsertAborted(`insert into ${table} abandoned at shutdown; the rows stay in the spool`);
+      try {
+        const started = performance.now();
+        await this.insertOnce(table, lines, token);
+        this.options.metrics.insertTook(table.split(".").pop()!, (performance.now() - started) / 1000);
+        if (this.problem) this.options.log.info("ClickHouse accepts inserts again", { table, after_attempts: attempt + 1 });
+        this.problem = undefined;
+        return undefined;
+      } catch (err) {
+        const classified = classifyInsertError(err);
+        this.options.metrics.insertError(classified.class);
+        if (classified.class === "bad_data") return classified;
+        this.problem = { ...classified, at: Date.now(), attempts: attempt + 1 };
+        const delay = backoffDelay(this.options.retry, attempt);
+        const log = classified.needsOperator ? this.options.log.error : this.options.log.warn;
+        if (attempt < 3 || attempt % 10 === 0) {
+          log(classified.needsOperator ? "insert failed and needs an operator (schema, grants or credentials); retrying" : "insert failed; retrying", {
+            table,
+            rows: lines.length,
+            attempt: attempt + 1,
+            retry_in_ms: Math.round(delay),
+            reason: classified.summary,
+          });
+        }
+        await sleep(delay, abort);
+      }
+    }
+  }
+
+  private insertOnce(table: string, lines: readonly string[], token: string): Promise<void> {
+    return this.exclusive(async () => {
+      const body = lines.join("\n") + "\n";
+      const abort = new AbortController();
+      const call = this.client
+        .exec({
+          query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+          values: Readable.from([body], { objectMode: false }),
+          clickhouse_settings: {
+            ...this.options.settings,
+            async_insert: 0,
+            insert_deduplicate: 1,
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+            insert_deduplication_token: token,
+          },
+          abort_signal: abort.signal,
+        })
+        .then((result) => {
+          result.stream.destroy();
+        });
+      await withTimeout(call, this.options.timeoutMs, () => abort.abort(), `insert into ${table} took longer than ${this.options.timeoutMs} ms`);
+    });
+  }
+
+  /** One request at a time: the embedded engine's session settings must not interleave. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+export class InsertTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new InsertTimeout(message));
+    }, ms);
+  });
+  promise.catch(() => undefined); // a late failure after the timeout is not an unhandled rejection
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
