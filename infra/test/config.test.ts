@@ -1,0 +1,148 @@
+// Stack config policies: defaults match Pulumi.yaml, bad values are named by key with the fix.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { loadStackConfig, SECRET_KEYS, settingsSchema, StackConfigError, type ConfigSource } from "../config";
+
+function source(values: Record<string, unknown>, secrets: Record<string, string> = {}): ConfigSource {
+  return {
+    get: (key) => (key in values ? (typeof values[key] === "string" ? (values[key] as string) : JSON.stringify(values[key])) : undefined),
+    getSecret: (key) => (key in secrets ? pulumi.secret(secrets[key]!) : undefined),
+    keys: () => [...Object.keys(values), ...Object.keys(secrets)],
+  };
+}
+
+function errorOf(values: Record<string, unknown>, secrets: Record<string, string> = {}): string {
+  try {
+    loadStackConfig(source(values, secrets), "dev");
+  } catch (err) {
+    assert.ok(err instanceof StackConfigError, `expected StackConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail(`config ${JSON.stringify(values)} was accepted`);
+}
+
+const project = parse(readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as {
+  config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
+  main: string;
+  backend: { url: string };
+};
+
+describe("Pulumi.yaml declares every setting the program reads", () => {
+  test("every schema key and secret is declared with a description, and nothing else is", () => {
+    const declared = Object.keys(project.config).sort();
+    const known = [...Object.keys(settingsSchema.shape), ...SECRET_KEYS].sort();
+    assert.deepEqual(declared, known);
+    for (const [key, decl] of Object.entries(project.config)) assert.ok(decl.description && decl.description.length > 10, `${key} has no description`);
+  });
+
+  test("declared defaults equal the program's defaults (the Automation API does not read Pulumi.yaml)", () => {
+    const defaults = loadStackConfig(source({}), "dev") as unknown as Record<string, unknown>;
+    for (const [key, decl] of Object.entries(project.config)) {
+      if (key === "namePrefix") continue; // computed from the stack name, documented in its description
+      if (decl.default === undefined) {
+        assert.equal(defaults[key], undefined, `${key} has a program default but none in Pulumi.yaml`);
+        continue;
+      }
+      assert.deepEqual(defaults[key], decl.default, `default of ${key}`);
+    }
+  });
+
+  test("secrets are declared secret and have no default", () => {
+    for (const key of SECRET_KEYS) {
+      assert.equal(project.config[key]?.secret, true, `${key} is not declared secret`);
+      assert.equal(project.config[key]?.default, undefined, `${key} has a default`);
+    }
+  });
+
+  test("the declared types match how the program parses each key", () => {
+    const defaults = loadStackConfig(source({}), "dev") as unknown as Record<string, unknown>;
+    for (const [key, decl] of Object.entries(project.config)) {
+      if (decl.default === undefined) continue;
+      const expected = decl.type === "integer" ? "number" : decl.type === "array" ? "object" : decl.type;
+      assert.equal(typeof defaults[key], expected, key);
+    }
+  });
+
+  test("the program entry and a local state backend are set", () => {
+    assert.equal(project.main, "infra/index.ts");
+    assert.match(project.backend.url, /^file:\/\//);
+  });
+});
+
+describe("loadStackConfig", () => {
+  test("defaults: ports on 127.0.0.1, pinned images, a prefix from the stack name", () => {
+    const cfg = loadStackConfig(source({}), "Dev Stack");
+    assert.equal(cfg.bindAddress, "127.0.0.1");
+    assert.equal(cfg.namePrefix, "streamstack-dev-stack");
+    assert.equal(cfg.externalOnly, false);
+    assert.deepEqual(cfg.products, ["BTC-USD", "ETH-USD"]);
+  });
+
+  test("reads numbers, booleans and lists from their JSON text", () => {
+    const cfg = loadStackConfig(source({ grafanaPort: "3300", keepDataOnDestroy: "true", products: '["SOL-USD"]' }), "dev");
+    assert.equal(cfg.grafanaPort, 3300);
+    assert.equal(cfg.keepDataOnDestroy, true);
+    assert.deepEqual(cfg.products, ["SOL-USD"]);
+  });
+
+  test("a bad port names the key, the problem and the value", () => {
+    const message = errorOf({ grafanaPort: "http" });
+    assert.match(message, /streamstack:grafanaPort: .*expected number/);
+    assert.match(message, /got "http"/);
+    assert.match(message, /nothing was deployed/);
+  });
+
+  test("every bad key is reported at once", () => {
+    const message = errorOf({ grafanaPort: 70000, rawRetentionDays: -1, products: ["btc"] });
+    assert.match(message, /streamstack:grafanaPort/);
+    assert.match(message, /streamstack:rawRetentionDays: expected 0 \(keep forever\)/);
+    assert.match(message, /streamstack:products: expected Coinbase product ids such as BTC-USD \(item 0\)/);
+  });
+
+  test("a misspelt key is rejected, not ignored", () => {
+    assert.match(errorOf({ grafanPort: 3000 }), /streamstack:grafanPort: unknown setting/);
+  });
+
+  test("an unpinned or latest image is rejected", () => {
+    assert.match(errorOf({ grafanaImage: "grafana/grafana:latest" }), /streamstack:grafanaImage: the tag `latest` floats/);
+    assert.match(errorOf({ clickhouseImage: "clickhouse/clickhouse-server" }), /streamstack:clickhouseImage: expected repository:tag/);
+    assert.match(errorOf({ clickhouseImage: "clickhouse/clickhouse-server:lts" }), /exact version tag/);
+  });
+
+  test("a channel the ingester does not store is rejected", () => {
+    assert.match(errorOf({ channels: ["ticker", "level2"] }), /streamstack:channels: .*(item 1)/);
+  });
+
+  test("two services on one host port are rejected", () => {
+    assert.match(errorOf({ grafanaPort: 8088 }), /streamstack:supersetPort: port 8088 is also streamstack:grafanaPort/);
+  });
+
+  test("an external ClickHouse server needs its admin password from config", () => {
+    assert.match(errorOf({ clickhouseUrl: "https://abc.clickhouse.cloud:8443" }), /streamstack:clickhouseAdminPassword: required with streamstack:clickhouseUrl/);
+    const cfg = loadStackConfig(source({ clickhouseUrl: "https://abc.clickhouse.cloud:8443" }, { clickhouseAdminPassword: "s3cret-s3cret-s3cret" }), "dev");
+    assert.ok(cfg.secrets.clickhouseAdminPassword);
+  });
+
+  test("the embedded engine needs manageClickhouseUsers=false and no containers that would query it", () => {
+    assert.match(
+      errorOf({ clickhouseUrl: "chdb:/tmp/x", grafanaEnabled: false, ingesterEnabled: false, supersetEnabled: false }),
+      /streamstack:manageClickhouseUsers: must be false with an embedded engine/,
+    );
+    assert.match(errorOf({ clickhouseUrl: "chdb:/tmp/x", manageClickhouseUsers: false }), /streamstack:clickhouseUrl: chdb:\/tmp\/x is an engine inside the Pulumi process/);
+  });
+
+  test("external ClickHouse, no Grafana, no ingester, external Superset = external-only mode", () => {
+    const cfg = loadStackConfig(
+      source(
+        { clickhouseUrl: "http://ch.internal:8123", supersetUrl: "http://bi.internal:8088", grafanaEnabled: false, ingesterEnabled: false },
+        { clickhouseAdminPassword: "a-long-admin-password", supersetAdminPassword: "another-long-password" },
+      ),
+      "dev",
+    );
+    assert.equal(cfg.externalOnly, true);
+  });
+});
