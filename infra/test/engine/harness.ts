@@ -67,6 +67,9 @@ export async function createEngineStack(program: PulumiFn, stackName = `test-${r
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PATH: `${sdkDir}:${join(root, "bin")}:${process.env.PATH ?? ""}`,
+    // That script finds the SDK with require.resolve from its working directory, which for an
+    // inline program is a temporary folder outside the repository.
+    NODE_PATH: join(REPO, "node_modules"),
   };
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName: PROJECT, program },

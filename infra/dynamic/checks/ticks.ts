@@ -1,0 +1,54 @@
+// Ticks arrive: polls for a tick ingested after the check started, up to a time limit. None is a
+// warning, not a failure: the exchange or the internet may simply be unreachable from this host.
+import { openClickHouse } from "../../../sql/src/client";
+import { DATABASE } from "../../../sql/src/runner";
+import { failed, ok, skipped, warning, type CheckResult } from "./result";
+
+export interface TickCheck {
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  /** How long to wait for a fresh tick; 0 skips the check. */
+  readonly waitSeconds: number;
+  /** Poll interval (default 2 s). */
+  readonly pollMs?: number;
+}
+
+const CHECK = "ticks arrive";
+
+export async function checkTicks(args: TickCheck): Promise<CheckResult> {
+  if (args.waitSeconds <= 0) return skipped(CHECK, "verificationTickWaitSeconds is 0");
+  const handle = await openClickHouse({ url: args.url, username: args.user, password: args.password, application: "streamstack-verify" });
+  try {
+    const since = await scalar(handle.client, "SELECT toString(now64(6, 'UTC') - toIntervalSecond(5)) AS v");
+    const deadline = Date.now() + args.waitSeconds * 1000;
+    for (;;) {
+      const rs = await handle.client.query({
+        query: `SELECT count() AS n, toString(max(ingested_at)) AS newest FROM ${DATABASE}.coinbase_ticker WHERE ingested_at >= toDateTime64({since:String}, 6, 'UTC')`,
+        query_params: { since },
+        format: "JSONEachRow",
+      });
+      const [row] = await rs.json<{ n: string | number; newest: string }>();
+      const count = Number(row?.n ?? 0);
+      if (count > 0) return ok(CHECK, `${count} tick(s) stored since ${since} UTC, newest at ${row!.newest}`);
+      if (Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, args.pollMs ?? 2_000));
+    }
+    const last = await scalar(handle.client, `SELECT if(count() = 0, 'never', toString(max(ingested_at))) AS v FROM ${DATABASE}.coinbase_ticker`);
+    return warning(
+      CHECK,
+      `no tick stored within ${args.waitSeconds} s (last tick: ${last})`,
+      "the ingester may be offline or unable to reach wss://ws-feed.exchange.coinbase.com: check its container logs and ingest_dead_letters; dashboards fill once ticks flow",
+    );
+  } catch (err) {
+    return failed(CHECK, `cannot read ${DATABASE}.coinbase_ticker: ${(err as Error).message.split("\n")[0]}`, "check that SchemaMigrations ran against this ClickHouse");
+  } finally {
+    await handle.close();
+  }
+}
+
+async function scalar(client: import("@clickhouse/client").ClickHouseClient, query: string, query_params: Record<string, unknown> = {}): Promise<string> {
+  const rs = await client.query({ query, query_params, format: "JSONEachRow" });
+  const [row] = await rs.json<{ v: string | number }>();
+  return String(row?.v ?? "");
+}
