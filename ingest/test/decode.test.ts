@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decode } from "../src/pipeline/decode";
+import { sampleLines } from "./helpers";
+
+test("every message of the recorded session decodes to its kind", () => {
+  const kinds = sampleLines().map((l) => decode(l).kind);
+  assert.equal(kinds[0], "subscriptions");
+  assert.equal(kinds.filter((k) => k === "ticker").length, 36);
+  assert.equal(kinds.filter((k) => k === "heartbeat").length, 4);
+  assert.equal(kinds[kinds.length - 1], "error");
+  assert.ok(!kinds.includes("invalid"));
+});
+
+test("a ticker maps to the raw table's columns: numbers parsed from strings, microseconds kept", () => {
+  const line = sampleLines()[1]!;
+  const d = decode(line);
+  assert.equal(d.kind, "ticker");
+  if (d.kind !== "ticker") return;
+  assert.deepEqual(d.row, {
+    sequence: 58010000026,
+    trade_id: 571000003,
+    price: 3104.3,
+    last_size: 0.41063893,
+    time: "2026-11-24 21:00:00.208176",
+    product_id: "ETH-USD",
+    side: "buy",
+    open_24h: 3088.2,
+    volume_24h: 201234.1123,
+    low_24h: 3050.01,
+    high_24h: 3150.77,
+    volume_30d: 5123456.789,
+    best_bid: 3104.29,
+    best_bid_size: 0.18916595,
+    best_ask: 3104.31,
+    best_ask_size: 1.16599322,
+  });
+});
+
+test("invalid messages say which field is wrong and why", () => {
+  const ticker = JSON.parse(sampleLines()[1]!) as Record<string, unknown>;
+  const reason = (m: unknown) => {
+    const d = decode(typeof m === "string" ? m : JSON.stringify(m));
+    assert.equal(d.kind, "invalid");
+    return d.kind === "invalid" ? d.reason : "";
+  };
+  assert.match(reason("{not json"), /^not JSON/);
+  assert.match(reason("[1,2]"), /not a JSON object/);
+  assert.match(reason({ sequence: 1 }), /type: expected a string, got nothing/);
+  assert.match(reason({ ...ticker, price: "abc" }), /ticker\.price: expected a decimal string.*got "abc"/);
+  assert.match(reason({ ...ticker, price: undefined }), /ticker\.price: .*got nothing/);
+  assert.match(reason({ ...ticker, sequence: "58010000026" }), /ticker\.sequence: expected a whole number/);
+  assert.match(reason({ ...ticker, sequence: -1 }), /ticker\.sequence/);
+  assert.match(reason({ ...ticker, time: "2026-11-24 21:00:00" }), /ticker\.time: expected an ISO 8601 UTC time/);
+  assert.match(reason({ ...ticker, time: "2026-13-24T21:00:00.1Z" }), /ticker\.time: .* is not a valid date/);
+  assert.match(reason({ ...ticker, product_id: "eth usd" }), /ticker\.product_id/);
+  assert.match(reason({ ...ticker, side: "hold" }), /ticker\.side: expected "buy" or "sell"/);
+  assert.match(reason({ ...ticker, best_bid: "1e999" }), /ticker\.best_bid: expected a finite number/);
+});
+
+test("a ticker without trade fields (the first after subscribing) is kept with zero trade values", () => {
+  const ticker = JSON.parse(sampleLines()[1]!) as Record<string, unknown>;
+  delete ticker.trade_id;
+  delete ticker.last_size;
+  delete ticker.side;
+  const d = decode(JSON.stringify(ticker));
+  assert.equal(d.kind, "ticker");
+  if (d.kind === "ticker") assert.deepEqual([d.row.trade_id, d.row.last_size, d.row.side], [0, 0, ""]);
+});
+
+test("unknown types are recognised, not refused (Coinbase may add types at any time)", () => {
+  assert.deepEqual(decode('{"type":"status","products":[]}'), { kind: "unknown", type: "status" });
+});
+
+test("time fractions are normalised to microseconds", () => {
+  const ticker = JSON.parse(sampleLines()[1]!) as Record<string, unknown>;
+  const at = (time: string) => {
+    const d = decode(JSON.stringify({ ...ticker, time }));
+    return d.kind === "ticker" ? d.row.time : d.kind;
+  };
+  assert.equal(at("2026-11-24T21:00:00Z"), "2026-11-24 21:00:00.000000");
+  assert.equal(at("2026-11-24T21:00:00.5Z"), "2026-11-24 21:00:00.500000");
+  assert.equal(at("2026-11-24T21:00:00.123456789Z"), "2026-11-24 21:00:00.123456");
+});
+
+test("matches and last_match carry trade ids; error messages keep message and reason", () => {
+  const match = decode('{"type":"match","trade_id":10,"sequence":50,"product_id":"BTC-USD","time":"2026-11-24T21:00:00.1Z","price":"1","size":"1","side":"buy"}');
+  assert.deepEqual(match, { kind: "match", productId: "BTC-USD", tradeId: 10, sequence: 50, time: "2026-11-24 21:00:00.100000" });
+  assert.equal(decode('{"type":"last_match","trade_id":9,"sequence":40,"product_id":"BTC-USD","time":"2026-11-24T21:00:00Z"}').kind, "match");
+  assert.deepEqual(decode(sampleLines().at(-1)!), { kind: "error", message: "Failed to subscribe: FOO-BAR is not a valid product" });
+});
