@@ -14,7 +14,6 @@ test("the walk-through's demo_config.yaml loads unchanged", () => {
   assert.equal(config.source.wss_url, "wss://ws-feed.exchange.coinbase.com");
   assert.deepEqual(config.source.subscription, { product_ids: ["BTC-USD"], channels: ["ticker"] });
   assert.equal(config.sink.type, "clickhouse_connect");
-  if (config.sink.type === "embedded") return;
   assert.equal(config.sink.host, "localhost");
   assert.equal(config.sink.port, 8123);
   assert.equal(config.sink.database, "coinbase_demo");
