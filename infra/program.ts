@@ -9,11 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
 import { DATABASE } from "../sql/src/runner";
 import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
-import { GrafanaServer } from "./components/grafana";
+import { DATASOURCE_UID, GrafanaServer } from "./components/grafana";
 import { IngesterService } from "./components/ingester";
 import { StreamstackNetwork } from "./components/network";
 import { SupersetServer } from "./components/superset";
 import { loadStackConfig, type StackConfig } from "./config";
+import { PostDeployVerification, type PostDeployVerificationArgs } from "./dynamic/postDeployVerification";
 import { SchemaMigrations } from "./dynamic/schemaMigrations";
 import { grafanaContent } from "./grafanaContent";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "./ingesterConfig";
@@ -36,6 +37,8 @@ export interface StackOutputs {
   supersetAdminUser?: string;
   supersetAdminPassword?: pulumi.Output<string>;
   ingesterMetricsUrl?: pulumi.Output<string>;
+  /** Post-deploy check warnings (e.g. no ticks yet), each with what to do. */
+  verificationWarnings?: pulumi.Output<string[]>;
 }
 
 /** The whole stack from `new pulumi.Config("streamstack")`; config errors throw before any resource. */
@@ -93,6 +96,11 @@ export function deployStack(cfg: StackConfig): StackOutputs {
     { dependsOn: clickhouse.server ? [clickhouse.server] : [] },
   );
   const userOf = (purpose: Purpose) => users.find((u) => u.purpose === purpose);
+  // What the post-deploy verification waits for and looks at.
+  const deployed: pulumi.Resource[] = [schema];
+  const checks: VerificationChecks = {};
+  // Ids that change when something the checks look at is replaced: they rerun the checks.
+  const triggers: pulumi.Output<string>[] = [schema.migrationsChecksum];
 
   const outputs: StackOutputs = {
     clickhouseUrl: clickhouse.hostUrl,
@@ -119,6 +127,16 @@ export function deployStack(cfg: StackConfig): StackOutputs {
       alertContact: { webhookUrl: cfg.alertWebhookUrl, email: cfg.alertEmail },
       datasourceDependsOn: [schema],
     });
+    deployed.push(grafanaServer);
+    triggers.push(grafanaServer.container.id, ...grafanaServer.dashboards.map((d) => d.version.apply(String)));
+    checks.grafana = {
+      url: grafanaServer.url,
+      adminUser: cfg.grafanaAdminUser,
+      adminPassword: secrets.get("grafanaAdminPassword"),
+      datasourceUid: DATASOURCE_UID,
+      dashboardUids: content.dashboards.map((d) => d.uid),
+      alertRuleUids: content.alertRuleGroups.flatMap((g) => g.rules.map((r) => r.uid).filter((uid): uid is string => typeof uid === "string")),
+    };
     outputs.grafanaUrl = grafanaServer.url;
     outputs.grafanaAdminUser = cfg.grafanaAdminUser;
     outputs.grafanaAdminPassword = secrets.get("grafanaAdminPassword");
@@ -135,12 +153,21 @@ export function deployStack(cfg: StackConfig): StackOutputs {
         secretKey: secrets.get("supersetSecretKey"),
         adminUser: cfg.supersetAdminUser,
         adminPassword: secrets.get("supersetAdminPassword"),
-        adminEnv: { user: "SUPERSET_ADMIN_USERNAME", password: "SUPERSET_ADMIN_PASSWORD" },
+        adminEnv: { user: "SUPERSET_ADMIN_USER", password: "SUPERSET_ADMIN_PASSWORD" },
       });
       supersetUrl = server.url;
+      deployed.push(server);
+      triggers.push(server.container.id);
     } else {
       supersetUrl = pulumi.output(cfg.supersetUrl.replace(/\/+$/, ""));
     }
+    checks.superset = {
+      url: supersetUrl,
+      adminUser: cfg.supersetAdminUser,
+      adminPassword: secrets.get("supersetAdminPassword"),
+      databaseUuid: "",
+      checkConnection: !cfg.clickhouseUrl?.startsWith("chdb:"),
+    };
     outputs.supersetUrl = supersetUrl;
     outputs.supersetAdminUser = cfg.supersetAdminUser;
     outputs.supersetAdminPassword = secrets.get("supersetAdminPassword");
@@ -174,13 +201,32 @@ export function deployStack(cfg: StackConfig): StackOutputs {
       },
       { dependsOn: [schema] },
     );
+    deployed.push(ingester);
+    triggers.push(ingester.container.id);
+    checks.tickWaitSeconds = cfg.verificationTickWaitSeconds;
     outputs.ingesterMetricsUrl = ingester.metricsUrl;
+  }
+
+  if (cfg.verificationEnabled) {
+    const verification = new PostDeployVerification(
+      "verification",
+      {
+        clickhouse: { url: clickhouse.hostUrl, adminUser: cfg.clickhouseAdminUser, adminPassword: clickhouse.adminPassword },
+        users: cfg.manageClickhouseUsers ? users.map((u) => ({ name: u.name, role: u.role, password: u.password })) : [],
+        ...checks,
+        // Rerun the checks whenever anything they look at was redeployed.
+        trigger: pulumi.all([...triggers, ...(clickhouse.server ? [clickhouse.server.container.id] : [])]).apply((ids) => ids.join(",")),
+      },
+      { dependsOn: deployed },
+    );
+    outputs.verificationWarnings = verification.warnings;
   }
 
   return outputs;
 }
 
 type Purpose = "ingester" | "grafana" | "superset";
+type VerificationChecks = { -readonly [K in "grafana" | "superset" | "tickWaitSeconds"]?: PostDeployVerificationArgs[K] };
 
 interface PlannedUser {
   readonly purpose: Purpose;
