@@ -113,7 +113,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
 
   if (cfg.grafanaEnabled) {
     const reader = userOf("grafana")!;
-    const content = grafanaContent();
+    const content = grafanaContent({ datasourceUid: DATASOURCE_UID, alertWebhookUrl: cfg.alertWebhookUrl, alertEmail: cfg.alertEmail });
     const grafanaServer = new GrafanaServer("grafana", {
       ...base(cfg.grafanaMemoryMb, cfg.grafanaWaitSeconds),
       image: cfg.grafanaImage,
@@ -124,7 +124,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
       clickhouse: { host: clickhouse.internal.host, httpPort: clickhouse.internal.port, secure: clickhouse.internal.secure, database: DATABASE, user: reader.name, password: reader.password },
       dashboards: content.dashboards,
       alertRuleGroups: content.alertRuleGroups,
-      alertContact: { webhookUrl: cfg.alertWebhookUrl, email: cfg.alertEmail },
+      alertRouting: content.alertRouting,
       datasourceDependsOn: [schema],
     });
     deployed.push(grafanaServer);

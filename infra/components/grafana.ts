@@ -32,12 +32,11 @@ export interface AlertRuleGroupSpec {
   readonly rules: grafana.types.input.alerting.RuleGroupRule[];
 }
 
-/** Where alerts go. Nothing external is contacted unless one of these is set. */
-export interface AlertContactArgs {
-  /** POST alerts to this URL. */
-  readonly webhookUrl?: string;
-  /** E-mail alerts here (needs SMTP configured in Grafana, see docs/deploy.md). */
-  readonly email?: string;
+/** Where alerts go (built by grafana/src/notifications.ts). */
+export interface GrafanaAlertRouting {
+  readonly contactPoint: Omit<grafana.alerting.ContactPointArgs, "orgId" | "disableProvenance"> & { readonly name: string };
+  /** The whole policy tree; its root contactPoint is replaced by the created contact point's name. */
+  readonly notificationPolicy: grafana.alerting.NotificationPolicyArgs;
 }
 
 export interface GrafanaServerArgs extends ServiceBaseArgs {
@@ -65,7 +64,8 @@ export interface GrafanaServerArgs extends ServiceBaseArgs {
   readonly dashboards: readonly DashboardSpec[];
   /** Alert rule groups to provision in the folder. */
   readonly alertRuleGroups: readonly AlertRuleGroupSpec[];
-  readonly alertContact?: AlertContactArgs;
+  /** Contact point and notification policy; absent = neither is made and nothing external is contacted. */
+  readonly alertRouting?: GrafanaAlertRouting;
   /** Resources that must exist before the datasource is made (e.g. the schema with the reader user). */
   readonly datasourceDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -201,21 +201,12 @@ export class GrafanaServer extends pulumi.ComponentResource {
         ),
     );
 
-    const contact = args.alertContact ?? {};
-    if (contact.webhookUrl !== undefined || contact.email !== undefined) {
-      this.contactPoint = new grafana.alerting.ContactPoint(
-        `${name}-contact`,
-        {
-          name: "streamstack",
-          webhooks: contact.webhookUrl !== undefined ? [{ url: contact.webhookUrl }] : undefined,
-          emails: contact.email !== undefined ? [{ addresses: [contact.email] }] : undefined,
-        },
-        inGrafana,
-      );
-      // The policy owns Grafana's whole routing tree: every alert goes to our contact point.
+    if (args.alertRouting) {
+      this.contactPoint = new grafana.alerting.ContactPoint(`${name}-contact`, { ...args.alertRouting.contactPoint }, inGrafana);
+      // The policy owns Grafana's whole routing tree (it replaces the default one).
       this.notificationPolicy = new grafana.alerting.NotificationPolicy(
         `${name}-policy`,
-        { contactPoint: this.contactPoint.name, groupBies: ["alertname", "grafana_folder"], groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
+        { ...args.alertRouting.notificationPolicy, contactPoint: this.contactPoint.name },
         inGrafana,
       );
     }

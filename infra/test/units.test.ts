@@ -1,0 +1,87 @@
+// Pure pieces of the program: the ingester config renderer, image content tags, validators.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { parse } from "yaml";
+import { parseConfig, resolvePassword } from "../../ingest/src/config/load";
+import { checkNotLatest, checkPort, hostAddress } from "../components/common";
+import { contentHash } from "../components/localImage";
+import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "../ingesterConfig";
+
+const input = {
+  products: ["BTC-USD", "ETH-USD"],
+  channels: ["ticker", "matches", "heartbeat"],
+  clickhouse: { host: "clickhouse", port: 8123, secure: false, user: "streamstack_ingester" },
+  metricsPort: 9464,
+  spoolDir: "/var/lib/streamstack/spool",
+  instance: "streamstack-dev-ingester",
+};
+
+describe("renderIngesterConfig", () => {
+  test("renders YAML the ingester's own parser accepts, password by env var only", () => {
+    const yaml = renderIngesterConfig(input);
+    const config = parseConfig(parse(yaml));
+    assert.equal(config.source.type, "coinbase");
+    if (config.source.type !== "coinbase" || config.sink.type === "embedded") assert.fail("wrong source/sink type");
+    assert.deepEqual(config.source.subscription.product_ids, ["BTC-USD", "ETH-USD"]);
+    assert.deepEqual(config.source.subscription.channels, ["ticker", "matches", "heartbeat"]);
+    assert.equal(config.sink.host, "clickhouse");
+    assert.equal(config.sink.user, "streamstack_ingester");
+    assert.equal(config.sink.database, "coinbase_demo");
+    assert.equal(config.sink.password, undefined);
+    assert.equal(config.sink.password_env, INGESTER_PASSWORD_ENV);
+    assert.equal(resolvePassword(config, { [INGESTER_PASSWORD_ENV]: "from-the-environment" }), "from-the-environment");
+    assert.equal(config.spool.dir, "/var/lib/streamstack/spool");
+    assert.equal(config.metrics.port, 9464);
+    assert.doesNotMatch(yaml, /password:/);
+  });
+
+  test("a setting the ingester refuses fails the render with its message", () => {
+    assert.throws(() => renderIngesterConfig({ ...input, channels: ["heartbeat"] }), /source\.subscription\.channels: expected "ticker" and\/or "matches"/);
+    assert.throws(() => renderIngesterConfig({ ...input, products: [] }), /product_ids/);
+  });
+});
+
+describe("contentHash (built image tags)", () => {
+  test("changes when a source file changes, not when node_modules does", () => {
+    const root = mkdtempSync(join(tmpdir(), "streamstack-hash-"));
+    try {
+      mkdirSync(join(root, "app", "node_modules"), { recursive: true });
+      writeFileSync(join(root, "Dockerfile"), "FROM node:20\n");
+      writeFileSync(join(root, "app", "main.ts"), "console.log(1)\n");
+      writeFileSync(join(root, "app", "node_modules", "x.js"), "a");
+      const first = contentHash(root, ["Dockerfile", "app"]);
+      assert.match(first, /^[0-9a-f]{12}$/);
+      writeFileSync(join(root, "app", "node_modules", "x.js"), "b");
+      assert.equal(contentHash(root, ["Dockerfile", "app"]), first);
+      writeFileSync(join(root, "app", "main.ts"), "console.log(2)\n");
+      assert.notEqual(contentHash(root, ["Dockerfile", "app"]), first);
+      assert.throws(() => contentHash(root, ["missing"]), /\[sources\] missing does not exist/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("component validators", () => {
+  test("checkNotLatest refuses a missing or latest tag, naming the argument", () => {
+    assert.throws(() => checkNotLatest("grafana/grafana", "image"), /\[image\] is "grafana\/grafana": pin an exact tag/);
+    assert.throws(() => checkNotLatest("grafana/grafana:latest", "image"), /\[image\]/);
+    checkNotLatest("grafana/grafana:13.3.0", "image");
+  });
+
+  test("checkPort refuses numbers outside 1-65535", () => {
+    assert.throws(() => checkPort(0, "port"), /\[port\] is 0/);
+    assert.throws(() => checkPort(70000, "httpPort"), /\[httpPort\] is 70000/);
+    checkPort(8123, "httpPort");
+  });
+
+  test("hostAddress turns a bind address into one to connect to", () => {
+    assert.equal(hostAddress("127.0.0.1"), "127.0.0.1");
+    assert.equal(hostAddress("0.0.0.0"), "127.0.0.1");
+    assert.equal(hostAddress("::"), "[::1]");
+    assert.equal(hostAddress("192.168.1.5"), "192.168.1.5");
+  });
+});
