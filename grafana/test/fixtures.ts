@@ -1,0 +1,95 @@
+// Fixture data relative to now, for the panel and alert queries: ticks for a few products,
+// ingester heartbeats, sequence gaps and dead letters, written through the same tables (and so
+// the same materialized views) the ingester writes.
+import type { ClickHouseClient } from "@clickhouse/client";
+import { formatTime, generateTicks } from "../../sql/testing/ticks";
+
+export const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD"] as const;
+
+const micros = (ms: number) => ms * 1000;
+const time3 = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+
+/** Every product ticks every `stepMs` from `fromMs` to `toMs` (exchange time); ingested_at is the server's. */
+export async function insertTicks(client: ClickHouseClient, fromMs: number, toMs: number, stepMs = 2000): Promise<number> {
+  const [template] = generateTicks({ perProduct: 1, startMs: fromMs, products: ["BTC-USD"] });
+  const rows = [];
+  for (const [p, product] of PRODUCTS.entries()) {
+    let sequence = 1_000_000 * (p + 1);
+    for (let t = fromMs, i = 0; t <= toMs; t += stepMs, i++) {
+      sequence += 1 + (i % 7); // ticker sequence numbers skip by design
+      const price = 100 * (p + 1) + Math.sin(i / 5) * (p + 1);
+      rows.push({ ...template!, product_id: product, time: formatTime(micros(t)), price, last_size: 0.1 + (i % 3) * 0.05, sequence, trade_id: sequence });
+    }
+  }
+  await client.insert({ table: "coinbase_demo.coinbase_ticker", values: rows, format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
+  return rows.length;
+}
+
+/** One ingester instance's heartbeat rows every `stepMs`, counters cumulative since it started. */
+export async function insertHeartbeats(client: ClickHouseClient, instance: string, fromMs: number, toMs: number, stepMs = 10_000): Promise<void> {
+  const rows = [];
+  for (let t = fromMs, i = 1; t <= toMs; t += stepMs, i++) {
+    rows.push({
+      reported_at: time3(t),
+      instance,
+      started_at: time3(fromMs),
+      received: 30 * i,
+      stored: 29 * i,
+      rejected: i,
+      duplicates: Math.floor(i / 2),
+      gaps: Math.floor(i / 10),
+      buffer_depth: i % 5,
+      spool_bytes: (i % 3) * 1024,
+      reconnects: Math.floor(i / 20),
+    });
+  }
+  await client.insert({ table: "coinbase_demo.ingest_stats", values: rows, format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
+}
+
+export async function insertSequenceGap(client: ClickHouseClient, product: string, detectedAtMs: number, missing: number): Promise<void> {
+  await client.insert({
+    table: "coinbase_demo.sequence_gaps",
+    values: [
+      {
+        product_id: product,
+        channel: "matches",
+        kind: "trade_id_jump",
+        last_seen: 1000,
+        next_seen: 1000 + missing + 1,
+        missing,
+        gap_start: formatTime(micros(detectedAtMs - 5000)),
+        gap_end: formatTime(micros(detectedAtMs - 1000)),
+        detected_at: formatTime(micros(detectedAtMs)),
+      },
+    ],
+    format: "JSONEachRow",
+    clickhouse_settings: { async_insert: 0 },
+  });
+}
+
+export async function insertDeadLetters(client: ClickHouseClient, receivedAtMs: readonly number[]): Promise<void> {
+  await client.insert({
+    table: "coinbase_demo.ingest_dead_letters",
+    values: receivedAtMs.map((t, i) => ({ received_at: formatTime(micros(t)), source: "coinbase", reason: "schema: price is not a number", raw: `{"type":"ticker","n":${i}}` })),
+    format: "JSONEachRow",
+    clickhouse_settings: { async_insert: 0 },
+  });
+}
+
+export interface QueryResult {
+  readonly columns: Array<{ name: string; type: string }>;
+  readonly rows: Array<Record<string, unknown>>;
+}
+
+/** Runs SQL as the plugin would send it and returns ClickHouse's column names/types and rows. */
+export async function runSql(client: ClickHouseClient, sql: string): Promise<QueryResult> {
+  const result = await client.query({
+    query: sql,
+    format: "JSONCompactEachRowWithNamesAndTypes",
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  const text = (await result.text()).trim();
+  const [names, types, ...data] = text.split("\n").map((line) => JSON.parse(line) as unknown[]);
+  const columns = (names as string[]).map((name, i) => ({ name, type: (types as string[])[i]! }));
+  return { columns, rows: data.map((d) => Object.fromEntries(columns.map((c, i) => [c.name, d[i]]))) };
+}

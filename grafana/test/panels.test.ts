@@ -1,0 +1,122 @@
+// Every panel query, expanded as Grafana and the ClickHouse plugin expand it, runs on the embedded
+// ClickHouse over fixture data and returns the columns, types and row order its panel needs.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
+import { loadQuery } from "../../sql/src/queries";
+import { ClickHouseFormat } from "../src/clickhouseQuery";
+import { allPanels, buildDashboards, dashboardDefinitions } from "../src/dashboards";
+import type { PanelSpec } from "../src/dashboards/common";
+import { expandMacros } from "../src/macros";
+import { insertDeadLetters, insertHeartbeats, insertSequenceGap, insertTicks, PRODUCTS, runSql, type QueryResult } from "./fixtures";
+
+const DATASOURCE_UID = "clickhouse-test";
+const NOW = Date.now();
+const HOUR = 3_600_000;
+const isTime = (type: string) => /^(Nullable\()?DateTime/.test(type);
+const isNumber = (type: string) => /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/.test(type);
+const isLabel = (type: string) => /^(LowCardinality\()?(Nullable\()?String/.test(type);
+
+interface PanelTarget {
+  rawSql: string;
+  format: number;
+  datasource: { type: string; uid: string };
+}
+
+function targetOf(panel: { targets?: unknown[] }): PanelTarget {
+  assert.equal(panel.targets?.length, 1, "one query per panel");
+  return panel.targets![0] as PanelTarget;
+}
+
+describe("panel queries on the embedded ClickHouse", () => {
+  let engine: TestEngine;
+  let productOptions: string[] = [];
+  const built = buildDashboards({ datasourceUid: DATASOURCE_UID });
+
+  before(async () => {
+    engine = await openMigratedEngine();
+    await insertTicks(engine.client, NOW - 2 * HOUR, NOW - 1000);
+    await insertHeartbeats(engine.client, "ingest-a", NOW - HOUR, NOW - 5000);
+    await insertHeartbeats(engine.client, "ingest-b", NOW - 30 * 60_000, NOW - 3000, 15_000);
+    await insertSequenceGap(engine.client, "BTC-USD", NOW - 20 * 60_000, 3);
+    await insertDeadLetters(engine.client, [NOW - 50 * 60_000, NOW - 49 * 60_000]);
+  });
+  after(async () => {
+    await engine.close();
+  });
+
+  test("the product variable's query lists the products (what All expands to)", async () => {
+    const variable = built[0]!.json.templating!.list![0]!;
+    const query = variable.query as { rawSql: string };
+    assert.equal(query.rawSql, loadQuery("product_ids").sql);
+    const result = await runSql(engine.client, expandMacros(query.rawSql, { from: new Date(NOW - 3 * HOUR), to: new Date(NOW), intervalMs: 60_000 }));
+    productOptions = result.rows.map((r) => r.product_id as string);
+    assert.deepEqual(productOptions, [...PRODUCTS].sort());
+  });
+
+  for (const definition of dashboardDefinitions()) {
+    for (const spec of allPanels(definition)) {
+      // Market rows repeat per product: each copy sees one product. Ingestion panels see "All".
+      const selections = definition.sections.some((s) => s.repeat && s.panels.includes(spec)) ? PRODUCTS.map((p) => [p]) : [null];
+      for (const selection of selections) {
+        test(`${definition.title} / ${spec.title} (${selection ? selection[0] : "All products"})`, async () => {
+          const panel = built.find((d) => d.uid === definition.uid)!.json.panels!.find((p) => p.id === spec.id)!;
+          const target = targetOf(panel as { targets?: unknown[] });
+          assert.deepEqual(target.datasource, { type: "grafana-clickhouse-datasource", uid: DATASOURCE_UID });
+          const sql = expandMacros(target.rawSql, {
+            from: new Date(NOW - 3 * HOUR),
+            to: new Date(NOW),
+            intervalMs: 60_000,
+            variables: { product: selection ?? productOptions },
+          });
+          assert.doesNotMatch(sql, /\$__|\$\{|\{[a-z_]+:[A-Za-z(]/, "nothing left unexpanded");
+          const result = await runSql(engine.client, sql);
+          assert.deepEqual(result.columns, spec.query.columns, "columns and types as declared in the query file's header");
+          assert.ok(result.rows.length > 0, "returns rows over the fixture");
+          checkShape(spec, target, result, selection);
+        });
+      }
+    }
+  }
+});
+
+/** What each panel type needs from its frame. */
+function checkShape(spec: PanelSpec, target: PanelTarget, result: QueryResult, selection: readonly string[] | null): void {
+  const [first, ...rest] = result.columns;
+  const labels = rest.filter((c) => isLabel(c.type));
+  if (spec.kind === "table") {
+    assert.equal(target.format, ClickHouseFormat.Table);
+    return;
+  }
+  assert.ok(first && isTime(first.type), `${spec.title}: the first column is the time (${first?.type})`);
+  for (const c of rest) assert.ok(isNumber(c.type) || isLabel(c.type), `${spec.title}: ${c.name} ${c.type} is a value or a label`);
+  assert.ok(rest.some((c) => isNumber(c.type)), "at least one value column");
+  if (labels.length > 0) {
+    // Long data: fetched as a table and split per label in the browser (prepareTimeSeries).
+    assert.equal(target.format, ClickHouseFormat.Table);
+    assert.ok(spec.perLabel);
+    const seen = new Map<string, number>();
+    for (const row of result.rows) {
+      const key = labels.map((l) => String(row[l.name])).join("/");
+      const t = Date.parse(String(row[first.name]).replace(" ", "T") + "Z");
+      assert.ok((seen.get(key) ?? -Infinity) < t, `${spec.title}: each series ascends in time (${key})`);
+      seen.set(key, t);
+    }
+    if (labels.some((l) => l.name === "product_id")) {
+      const products = new Set(result.rows.map((r) => r.product_id));
+      assert.deepEqual([...products].sort(), [...(selection ?? PRODUCTS)].sort(), "one series per selected product");
+    }
+  } else {
+    // Wide data: the plugin's TimeSeries format takes it as it is; time must ascend.
+    assert.equal(target.format, ClickHouseFormat.TimeSeries);
+    const times = result.rows.map((r) => Date.parse(String(r[first.name]).replace(" ", "T") + "Z"));
+    assert.ok(times.every((t, i) => i === 0 || times[i - 1]! < t), `${spec.title}: rows ascend in time`);
+  }
+  if (spec.kind === "candlestick") {
+    for (const field of Object.values(spec.ohlc!)) {
+      const column = result.columns.find((c) => c.name === field);
+      assert.ok(column && isNumber(column.type), `candlestick field ${field} is numeric`);
+    }
+    assert.ok(result.rows.some((r) => r.open !== null && r.close !== null), "some candles have prices");
+  }
+}
