@@ -6,7 +6,11 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { parseConfig, resolvePassword } from "../../ingest/src/config/load";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { checkNotLatest, checkPort, hostAddress } from "../components/common";
+import { ingesterHealthProbe } from "../components/ingester";
 import { contentHash } from "../components/localImage";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "../ingesterConfig";
 
@@ -83,5 +87,37 @@ describe("component validators", () => {
     assert.equal(hostAddress("0.0.0.0"), "127.0.0.1");
     assert.equal(hostAddress("::"), "[::1]");
     assert.equal(hostAddress("192.168.1.5"), "192.168.1.5");
+  });
+});
+
+describe("ingester container healthcheck", () => {
+  async function probeAgainst(status: number, body: unknown): Promise<number | null> {
+    const server = createServer((_req, res) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body)));
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // Async: the probe's fetch must reach this process's server while we wait.
+      const child = spawn(process.execPath, ["-e", ingesterHealthProbe(port)], { stdio: "ignore" });
+      return await new Promise((ok) => child.on("exit", (code) => ok(code)));
+    } finally {
+      server.close();
+    }
+  }
+
+  test("healthy when /healthz is 200", async () => {
+    assert.equal(await probeAgainst(200, { ok: true, problems: [] }), 0);
+  });
+
+  test("healthy when only the source is down (offline machine): ticks are a verification warning instead", async () => {
+    assert.equal(await probeAgainst(503, { ok: false, problems: ["source: connecting: getaddrinfo ENOTFOUND ws-feed.exchange.coinbase.com"] }), 0);
+  });
+
+  test("unhealthy when the sink is stuck", async () => {
+    assert.equal(await probeAgainst(503, { ok: false, problems: ["source: connecting", "sink: no commit for 90 s with 100 rows waiting"] }), 1);
+  });
+
+  test("unhealthy when nothing answers", () => {
+    const result = spawnSync(process.execPath, ["-e", ingesterHealthProbe(1)], { stdio: "ignore", timeout: 10_000 });
+    assert.equal(result.status, 1);
   });
 });
