@@ -25,6 +25,8 @@ export interface PanelSpec {
   readonly height: number;
   /** Candlestick only: the price columns. */
   readonly ohlc?: { open: string; high: string; low: string; close: string; volume?: string };
+  /** Units of single columns (field overrides), e.g. seconds columns in a table. */
+  readonly columnUnits?: Readonly<Record<string, string>>;
 }
 
 export interface PanelInput {
@@ -38,6 +40,7 @@ export interface PanelInput {
   readonly width?: number;
   readonly height?: number;
   readonly ohlc?: PanelSpec["ohlc"];
+  readonly columnUnits?: PanelSpec["columnUnits"];
 }
 
 const LABEL_COLUMNS = new Set(["product_id", "instance"]);
@@ -56,6 +59,7 @@ export function panelSpec(input: PanelInput): PanelSpec {
     width: input.width ?? 12,
     height: input.height ?? 8,
     ohlc: input.ohlc,
+    columnUnits: input.columnUnits,
   };
 }
 
@@ -81,9 +85,23 @@ export function buildPanel(spec: PanelSpec, datasourceUid: string): cog.Builder<
     .withTarget(target)
     .height(spec.height)
     .span(spec.width);
-  if (spec.perLabel) builder.withTransformation(SPLIT_BY_LABEL);
+  if (spec.perLabel) {
+    builder.withTransformation(SPLIT_BY_LABEL);
+    builder.displayName(seriesName(spec));
+  }
   if (spec.unit) builder.unit(spec.unit);
+  for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) {
+    if (!spec.query.columns.some((c) => c.name === column)) throw new Error(`Panel "${spec.title}": columnUnits names ${column}, which its query does not return`);
+    builder.overrideByName(column, [{ id: "unit", value: unit }]);
+  }
   return builder;
+}
+
+/** Legend names for split series: the label value, prefixed by the value column when there are several. */
+function seriesName(spec: PanelSpec): string {
+  const label = spec.query.columns.find((c) => LABEL_COLUMNS.has(c.name))!.name;
+  const values = spec.query.columns.filter((c, i) => i > 0 && !LABEL_COLUMNS.has(c.name));
+  return values.length > 1 ? `\${__field.name} \${__field.labels.${label}}` : `\${__field.labels.${label}}`;
 }
 
 function panelBuilder(spec: PanelSpec) {

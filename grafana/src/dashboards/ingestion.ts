@@ -57,7 +57,7 @@ export function ingestionSections(): DashboardSection[] {
           description: "Per product: the newest tick's exchange time, when the newest row was stored, and how many seconds ago each was.",
           kind: "table",
           queryName: "data_freshness",
-          unit: undefined,
+          columnUnits: { seconds_since_last_tick: "s", seconds_since_last_ingest: "s" },
         }),
         panelSpec({
           id: P.latency,
