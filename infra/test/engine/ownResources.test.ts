@@ -96,8 +96,10 @@ describe("our dynamic resources under the real engine", { skip, timeout: 15 * 60
   test("the state holds no password in plaintext", async () => {
     const files = backendFiles(env.backendDir);
     assert.ok([...files.keys()].some((f) => f.endsWith(".json")), "the backend has a state file");
-    // The secrets are there, encrypted (the SDK's secret signature wraps a ciphertext).
-    const state = JSON.stringify((await env.stack.exportStack()).deployment);
+    // The secrets are there, encrypted (the SDK's secret signature wrapping a ciphertext). The
+    // Automation API's exportStack decrypts, so read the backend's own file.
+    const [stateFile, state] = [...files].find(([f]) => /\/stacks\/streamstack\/[^/]+\.json$/.test(f)) ?? [];
+    assert.ok(stateFile && state, `a current state file under ${env.backendDir}`);
     assert.ok((state.match(/"ciphertext"/g) ?? []).length >= 3, "secret values are stored as ciphertext");
     for (const [label, secret] of Object.entries({ adminPassword, grafanaPassword, generatedPassword })) {
       assert.ok(secret.length >= 16);
