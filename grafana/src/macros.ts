@@ -41,7 +41,8 @@ export function expandMacros(sql: string, options: ExpandOptions): string {
 // "All" without a custom all value is the list of every option's value (Scenes
 // MultiValueVariable.getValue), so callers pass that list.
 
-const VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
+// Scenes' VARIABLE_REGEX (packages/scenes/src/variables/constants.ts): $var, [[var:fmt]], ${var.path:fmt}.
+const VARIABLE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)((?:\.[^:^{}\[\]]+|\["[^"]*"\]|\['[^']*'\]|\[[^\]"']*\])*)(?::([^}]+))?\}/g;
 
 export function interpolateVariables(sql: string, variables: Readonly<Record<string, VariableValue>>): string {
   return sql.replace(VARIABLE, (match, plain?: string, bracket?: string, bracketFormat?: string, braced?: string, _path?: string, bracedFormat?: string) => {
