@@ -134,3 +134,25 @@ describe("Grafana variable interpolation before the backend sees the query", () 
     assert.throws(() => interpolateVariables("${product:csv}", { product: ["a"] }), /product uses format "csv".*singlequote/);
   });
 });
+
+describe("properties (fast-check)", () => {
+  // Imported lazily so the example-based tests above do not depend on it.
+  test("comment stripping never changes the query's length (positions in ClickHouse errors stay right)", async () => {
+    const fc = await import("fast-check");
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom("a", " ", "-", "/", "*", "'", '"', "\\", "\n", "$") }), (s) => stripComments(s).length === s.length));
+  });
+
+  // Spaces around the macro: a name character right after it would make another (unknown) name,
+  // and a "(" would make the following text its argument list, both as in macropro.
+  test("every $__fromTime outside comments and strings is expanded, and nothing else changes", async () => {
+    const fc = await import("fast-check");
+    const fragment = fc.constantFrom("SELECT", "x", " ", ",", "(", ")", "1", "\n", "WHERE", ">=");
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fragment, fc.constant(" $__fromTime ")), { maxLength: 40 }), (parts) => {
+        const sql = parts.join("");
+        const out = interpolateMacros(sql, ctx);
+        return out === sql.split("$__fromTime").join("toDateTime(1415792726)");
+      }),
+    );
+  });
+});
