@@ -264,7 +264,9 @@ function clickhouseEndpoint(cfg: StackConfig, secrets: StackSecrets, makeServer:
   }
   const url = cfg.clickhouseUrl;
   if (url.startsWith("chdb:")) {
-    return { hostUrl: pulumi.output(url), internal: { host: "", port: 0, secure: false }, adminPassword: pulumi.secret("") };
+    // The embedded engine has no accounts; a configured admin password is only passed along.
+    const given = cfg.secrets.clickhouseAdminPassword;
+    return { hostUrl: pulumi.output(url), internal: { host: "", port: 0, secure: false }, adminPassword: given ? pulumi.secret(given) : pulumi.secret("") };
   }
   const parsed = new URL(url);
   const secure = parsed.protocol === "https:";
