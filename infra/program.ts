@@ -149,6 +149,8 @@ export function deployStack(cfg: StackConfig): StackOutputs {
         ...base(cfg.supersetMemoryMb, cfg.supersetWaitSeconds),
         buildContext: resolve(REPO_ROOT, "superset"),
         dockerfile: resolve(REPO_ROOT, "superset", "Dockerfile"),
+        // What superset/Dockerfile COPYs; tests and scratch files there do not change the image.
+        sources: ["bootstrap.sh", "superset_config.py"],
         port: cfg.supersetPort,
         secretKey: secrets.get("supersetSecretKey"),
         adminUser: cfg.supersetAdminUser,

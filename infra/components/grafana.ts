@@ -114,8 +114,10 @@ export class GrafanaServer extends pulumi.ComponentResource {
           pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
           // Installed before the server starts, so the datasource works on first boot (FACTS.md).
           `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
-          // No download of Grafana's default plugin list: only what we asked for.
-          "GF_PLUGINS_PREINSTALL_DISABLED=true",
+          // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
+          // preinstall_sync as well, so the ClickHouse plugin would never be installed
+          // (grafana/grafana pkg/setting/setting_plugins.go, readPluginSettings).
+          "GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false",
           "GF_USERS_ALLOW_SIGN_UP=false",
           "GF_ANALYTICS_REPORTING_ENABLED=false",
           "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
