@@ -102,6 +102,10 @@ describe("SchemaMigrations provider on the embedded engine", () => {
     const failures = checkInputs({ ...inputsFor("ftp://x"), rawRetentionDays: -1, users: [{ name: "Bad Name", role: "reader", password: "short" }] });
     assert.deepEqual(failures.map((f) => f.property).sort(), ["clickhouseUrl", "rawRetentionDays", "users"]);
     assert.match(failures.find((f) => f.property === "clickhouseUrl")!.reason, /ftp:/);
+    const withLogin = checkInputs(inputsFor("http://admin:hunter2-hunter2@clickhouse:8123"));
+    assert.deepEqual(withLogin.map((f) => f.property), ["clickhouseUrl"]);
+    assert.match(withLogin[0]!.reason, /carries a user or password/);
+    assert.ok(!withLogin[0]!.reason.includes("hunter2"));
   });
 
   test("a failed migration names the target and the cause", async () => {

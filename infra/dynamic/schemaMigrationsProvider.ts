@@ -38,6 +38,9 @@ export function checkInputs(news: Partial<SchemaMigrationsInputs>): pulumi.dynam
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   try {
     validateClickHouseUrl(String(news.clickhouseUrl ?? ""));
+    if (hasCredentials(String(news.clickhouseUrl))) {
+      fail("clickhouseUrl", "clickhouseUrl carries a user or password: the url is stored in plaintext, so give the login as adminUser/adminPassword (a secret) instead");
+    }
   } catch (err) {
     fail("clickhouseUrl", (err as Error).message);
   }
@@ -121,6 +124,16 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     }
   },
 };
+
+export function hasCredentials(url: string): boolean {
+  if (url.startsWith("chdb:")) return false;
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== "" || parsed.password !== "";
+  } catch {
+    return false;
+  }
+}
 
 /** The target without credentials, for the resource id. */
 function idOf(url: string): string {
