@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
   checkNotLatest,
+  componentDependsOn,
   checkPort,
   dataVolume,
   DEFAULT_BIND_ADDRESS,
@@ -82,7 +83,7 @@ export class ClickHouseServer extends pulumi.ComponentResource {
         // Give merges a moment to finish on `docker stop` before SIGKILL.
         destroyGraceSeconds: 30,
       },
-      { parent: this, dependsOn: [this.dataVolume], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
     );
 
     this.hostUrl = pulumi.output(`http://${hostAddress(bind)}:${args.httpPort}`);

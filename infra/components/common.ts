@@ -53,3 +53,14 @@ export function checkNotLatest(image: string, argument: string): void {
     throw new Error(`[${argument}] is "${image}": pin an exact tag (e.g. repo:1.2.3); a missing or latest tag changes under you`);
   }
 }
+
+/**
+ * The component's own `dependsOn`, for its containers: Pulumi does not pass a component's
+ * dependsOn on to its children (@pulumi/pulumi runtime/resource.js reads only the resource's own
+ * options), so a container must list it itself to really start after those resources.
+ */
+export function componentDependsOn(opts: pulumi.ComponentResourceOptions): pulumi.Input<pulumi.Resource>[] {
+  const deps = opts.dependsOn;
+  if (deps === undefined) return [];
+  return Array.isArray(deps) ? [...(deps as pulumi.Input<pulumi.Resource>[])] : [deps as pulumi.Input<pulumi.Resource>];
+}

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as grafana from "@pulumiverse/grafana";
 import {
   checkNotLatest,
+  componentDependsOn,
   checkPort,
   dataVolume,
   DEFAULT_BIND_ADDRESS,
@@ -140,7 +141,7 @@ export class GrafanaServer extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: args.waitTimeoutSeconds ?? 300,
       },
-      { parent: this, dependsOn: [this.dataVolume], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
     );
     this.url = pulumi.output(`http://${hostAddress(bind)}:${args.port}`);
 

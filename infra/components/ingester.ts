@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPort, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
+import { checkPort, componentDependsOn, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
 import { LocalImage } from "./localImage";
 
 export const INGESTER_ALIAS = "ingester";
@@ -90,7 +90,7 @@ export class IngesterService extends pulumi.ComponentResource {
         // Time to flush batches on SIGTERM (the ingester's shutdown_timeout_ms is 8 s).
         destroyGraceSeconds: 15,
       },
-      { parent: this, dependsOn: [this.spoolVolume], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [this.spoolVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
     );
     this.metricsUrl = pulumi.output(`http://${hostAddress(bind)}:${args.hostMetricsPort}/metrics`);
     this.registerOutputs({ metricsUrl: this.metricsUrl, imageName: this.image.imageName });

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPort, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
+import { checkPort, componentDependsOn, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
 import { LocalImage } from "./localImage";
 
 export const SUPERSET_ALIAS = "superset";
@@ -80,7 +80,7 @@ export class SupersetServer extends pulumi.ComponentResource {
         wait: true,
         waitTimeout: args.waitTimeoutSeconds ?? 600,
       },
-      { parent: this, dependsOn: [this.dataVolume], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
     );
     this.url = pulumi.output(`http://${hostAddress(bind)}:${args.port}`);
     this.registerOutputs({ url: this.url, imageName: this.image.imageName });
