@@ -71,6 +71,13 @@ describe("Pulumi.yaml declares every setting the program reads", () => {
     assert.equal(project.main, "infra/index.ts");
     assert.match(project.backend.url, /^file:\/\//);
   });
+
+  test("the entry module exports the program function, which the Node.js language host calls", () => {
+    // run.js: "If the exported value was itself a Function, then just execute it" and await it.
+    const entry = require(join(__dirname, "..", "index.ts")) as unknown;
+    assert.equal(typeof entry, "function");
+    assert.equal((entry as { name: string }).name, "streamstack");
+  });
 });
 
 describe("loadStackConfig", () => {
