@@ -98,6 +98,18 @@ describe("SchemaMigrations provider on the embedded engine", () => {
     }
   });
 
+  test("a refresh that finds the database gone makes the next up apply the migrations again", async () => {
+    const outs = (await provider.create(inputsFor(url))).outs as SchemaMigrationsOutputs;
+    await provider.delete!("id", { ...outs, dropData: true });
+    const refreshed = (await provider.read!("id", outs)).props as SchemaMigrationsOutputs;
+    assert.deepEqual(refreshed.migrations, []);
+    assert.deepEqual(await provider.diff!("id", refreshed, inputsFor(url)), { changes: true, replaces: [] });
+    const updated = (await provider.update!("id", refreshed, inputsFor(url))).outs as SchemaMigrationsOutputs;
+    assert.deepEqual(updated.migrations, loadMigrations().map((m) => m.name));
+    assert.deepEqual((await provider.read!("id", updated)).props.migrations, updated.migrations);
+    assert.deepEqual(await provider.diff!("id", updated, inputsFor(url)), { changes: false, replaces: [] });
+  });
+
   test("check names each bad input", () => {
     const failures = checkInputs({ ...inputsFor("ftp://x"), rawRetentionDays: -1, users: [{ name: "Bad Name", role: "reader", password: "short" }] });
     assert.deepEqual(failures.map((f) => f.property).sort(), ["clickhouseUrl", "rawRetentionDays", "users"]);

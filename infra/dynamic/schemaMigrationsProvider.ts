@@ -3,7 +3,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { openClickHouse, validateClickHouseUrl } from "../../sql/src/client";
 import { validateUser, type UserRole } from "../../sql/src/access";
-import { DATABASE, migrate, readLedger } from "../../sql/src/runner";
+import { loadMigrations } from "../../sql/src/migrations";
+import { DATABASE, LEDGER_TABLE, migrate, readLedger } from "../../sql/src/runner";
 
 export interface SchemaUser {
   readonly name: string;
@@ -95,6 +96,10 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id, olds: SchemaMigrationsOutputs, news: SchemaMigrationsInputs) {
     const changed = changedKeys(olds, news);
+    // After a refresh found migrations missing on the server (e.g. the database was dropped by
+    // hand), the next up applies them again.
+    const onDisk = loadMigrations().map((m) => m.name);
+    if (olds.migrations && JSON.stringify(olds.migrations) !== JSON.stringify(onDisk) && !changed.includes("migrationsChecksum")) changed.push("migrations");
     // Another server or admin is another database: create there, then let the old one go.
     const replaces = changed.filter((k) => k === "clickhouseUrl");
     return { changes: changed.length > 0, replaces };
@@ -103,8 +108,13 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const outs = await run(inputs);
     return { id: `${DATABASE}@${idOf(inputs.clickhouseUrl)}`, outs };
   },
+  async read(id, props: SchemaMigrationsOutputs) {
+    return { id, props: { ...props, migrations: await appliedOn(props) } };
+  },
   async update(_id, olds: SchemaMigrationsOutputs, news: SchemaMigrationsInputs) {
-    if (changedKeys(olds, news).every((k) => k === "dropData")) {
+    const onDisk = loadMigrations().map((m) => m.name);
+    const migrationsMatch = JSON.stringify(olds.migrations) === JSON.stringify(onDisk);
+    if (migrationsMatch && changedKeys(olds, news).every((k) => k === "dropData")) {
       return { outs: { ...olds, ...news } };
     }
     return { outs: await run(news) };
@@ -132,6 +142,24 @@ export function hasCredentials(url: string): boolean {
     return parsed.username !== "" || parsed.password !== "";
   } catch {
     return false;
+  }
+}
+
+/** Migrations recorded as applied on the server (empty when the database or ledger is gone). */
+async function appliedOn(props: SchemaMigrationsInputs): Promise<string[]> {
+  const handle = await openClickHouse({ url: props.clickhouseUrl, username: props.adminUser, password: props.adminPassword, application: "streamstack-deploy" });
+  try {
+    const rs = await handle.client.query({
+      query: "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = 'schema_migrations'",
+      query_params: { db: DATABASE },
+      format: "JSONEachRow",
+    });
+    if (Number((await rs.json<{ n: string | number }>())[0]?.n ?? 0) === 0) return [];
+    return [...(await readLedger(handle.client)).values()].filter((r) => r.status === "applied").map((r) => r.name);
+  } catch (err) {
+    throw new Error(`SchemaMigrations could not read ${LEDGER_TABLE} at ${props.clickhouseUrl}: ${(err as Error).message}`);
+  } finally {
+    await handle.close();
   }
 }
 
