@@ -55,7 +55,9 @@ test("invalid messages say which field is wrong and why", () => {
   assert.match(reason({ ...ticker, time: "2026-13-24T21:00:00.1Z" }), /ticker\.time: .* is not a valid date/);
   assert.match(reason({ ...ticker, product_id: "eth usd" }), /ticker\.product_id/);
   assert.match(reason({ ...ticker, side: "hold" }), /ticker\.side: expected "buy" or "sell"/);
-  assert.match(reason({ ...ticker, best_bid: "1e999" }), /ticker\.best_bid: expected a finite number/);
+  assert.match(reason({ ...ticker, best_bid: "1e999" }), /ticker\.best_bid: expected a finite number >= 0/);
+  assert.match(reason({ ...ticker, best_ask: "-1.5" }), /ticker\.best_ask: expected a decimal string/);
+  assert.match(reason({ ...ticker, volume_24h: -3 }), /ticker\.volume_24h: expected a finite number >= 0, got -3/);
 });
 
 test("a ticker without trade fields (the first after subscribing) is kept with zero trade values", () => {

@@ -61,7 +61,7 @@ export function testConfig(overrides: Record<string, unknown>): IngestConfig {
     metrics: { port: 0, host: "127.0.0.1" },
     batch: { max_rows: 500, max_interval_ms: 100 },
     stats: { interval_ms: 60_000 },
-    log_level: "error",
+    log_level: process.env.INGEST_TEST_LOG ?? "error",
     ...overrides,
   });
 }

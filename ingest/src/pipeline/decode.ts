@@ -33,7 +33,7 @@ export type Decoded =
 
 const REQUIRED_DECIMALS = ["price", "open_24h", "volume_24h", "low_24h", "high_24h", "volume_30d", "best_bid", "best_bid_size", "best_ask", "best_ask_size"] as const;
 const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
-const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+const DECIMAL = /^\d+(\.\d+)?([eE][-+]?\d+)?$/;
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
 class Invalid extends Error {}
@@ -126,7 +126,8 @@ function decimal(m: Record<string, unknown>, key: string): number {
   if (typeof v === "string" && DECIMAL.test(v)) n = Number(v);
   else if (typeof v === "number") n = v;
   else throw new Invalid(`${key}: expected a decimal string such as "91203.16", got ${show(v)}`);
-  if (!Number.isFinite(n)) throw new Invalid(`${key}: expected a finite number, got ${show(v)}`);
+  // Prices and sizes are never negative on the exchange.
+  if (!Number.isFinite(n) || n < 0) throw new Invalid(`${key}: expected a finite number >= 0, got ${show(v)}`);
   return n;
 }
 

@@ -117,10 +117,23 @@ export class Pipeline {
 
   private deadLetter(raw: string, reason: string, receivedAt: number): void {
     const kept = raw.length > MAX_DEAD_LETTER_CHARS ? `${raw.slice(0, MAX_DEAD_LETTER_CHARS)}…[${raw.length - MAX_DEAD_LETTER_CHARS} more characters cut]` : raw;
-    this.append("dead", JSON.stringify({ received_at: toClickhouseTime(receivedAt), source: this.options.sourceName, reason, raw: kept }));
+    this.append(
+      "dead",
+      JSON.stringify({ received_at: toClickhouseTime(receivedAt), source: this.options.sourceName, reason: wellFormed(reason), raw: wellFormed(kept) }),
+    );
   }
 
   private openRows(): number {
     return this.open.ticker.length + this.open.dead.length + this.open.gap.length;
   }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Replaces lone UTF-16 surrogates (a message cut inside a character, e.g. by JSON.parse's error
+ * snippet) with U+FFFD: JSON.stringify escapes them as \udXXX, which ClickHouse refuses.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\ufffd");
 }

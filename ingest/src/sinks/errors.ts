@@ -8,6 +8,7 @@ export type ErrorClass = "retryable" | "bad_data";
 /** Parse and type errors: a property of the rows, not of the moment. */
 const BAD_DATA_CODES = new Set([
   6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (e.g. a lone UTF-16 surrogate)
   26, // CANNOT_PARSE_QUOTED_STRING
   27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
   38, // CANNOT_PARSE_DATE
