@@ -119,6 +119,16 @@ describe("our dynamic resources under the real engine", { skip, timeout: 15 * 60
     await env.stack.setConfig("streamstack:rawRetentionDays", { value: "0" });
   });
 
+  test("refresh notices a database dropped by hand and the next up migrates it again", async () => {
+    await withEngine(dataDir, (client) => client.command({ query: "DROP DATABASE coinbase_demo SYNC" }).then(() => undefined));
+    await env.stack.refresh({ onOutput: () => undefined });
+    env.events.length = 0;
+    const result = await env.stack.up({ onEvent: (e) => env.events.push(e) });
+    assert.deepEqual(changingSteps(env.events), [{ op: "update", type: "pulumi-nodejs:dynamic/streamstack:SchemaMigrations", name: "schema" }]);
+    assert.deepEqual(result.outputs.migrations?.value, loadMigrations().map((m) => m.name));
+    assert.equal(await databaseExists(dataDir), true);
+  });
+
   test("destroy leaves the ClickHouse data and empties the stack", async () => {
     const result = await env.stack.destroy({ onOutput: () => undefined });
     assert.equal(result.summary.result, "succeeded");
