@@ -26,7 +26,7 @@ const superset = supersetAvailability();
 const noSuperset = superset.ok ? undefined : `no real Superset here: ${superset.reason}`;
 if (noSuperset && !noCli) console.log(`# skipping the Superset parts of the engine test: ${noSuperset}`);
 
-const SUPERSET_ASSETS_TYPE = /SupersetAssets$/;
+const SUPERSET_ASSETS_TYPE = /SupersetAssets/;
 const KINDS: AssetKind[] = ["database", "dataset", "chart", "dashboard"];
 
 /** Queries the Superset datasets are built from (the only users of sql/queries in this configuration). */
