@@ -1,0 +1,109 @@
+// SupersetAssets: the Superset database connection, datasets, charts and dashboard as one
+// Pulumi resource (a dynamic resource; create/update import the bundle, delete removes it).
+//
+// Pulumi serializes a dynamic provider's functions into the state and runs them in a separate
+// node process (pulumi-resource-pulumi-nodejs) with another working directory, where .ts files
+// only load once tsx is registered. So the provider here captures nothing but two absolute paths
+// (strings) and, inside each method, registers tsx and requires assetsProvider.ts from disk.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { AssetUuids } from "./bundle";
+import { buildBundle } from "./bundle";
+
+/** sha256 of the asset definitions alone (connection-independent): changes when a chart, dataset, query file or the dashboard changes. */
+export function assetsChecksum(): string {
+  const { files } = buildBundle({ host: "clickhouse", port: 8123, username: "streamstack_superset" });
+  const hash = createHash("sha256");
+  for (const [path, text] of files) hash.update(path).update("\0").update(text).update("\0");
+  return hash.digest("hex");
+}
+
+export interface SupersetAssetsArgs {
+  /** Superset's base URL as the machine running `pulumi up` reaches it, e.g. http://127.0.0.1:8088. */
+  readonly supersetUrl: pulumi.Input<string>;
+  /** Superset admin user the importer logs in as. */
+  readonly adminUser: pulumi.Input<string>;
+  /** Its password (kept secret in the state). */
+  readonly adminPassword: pulumi.Input<string>;
+  /** ClickHouse host as Superset reaches it (the container name on the Docker network). */
+  readonly clickhouseHost: pulumi.Input<string>;
+  /** ClickHouse HTTP port as Superset reaches it (8123). */
+  readonly clickhousePort: pulumi.Input<number>;
+  /** The read-only user Superset queries with (streamstack_superset). */
+  readonly clickhouseUser: pulumi.Input<string>;
+  /** Its password: sent to Superset at import time, never written into the bundle; secret in the state. */
+  readonly clickhousePassword: pulumi.Input<string>;
+  /** Database the connection opens (coinbase_demo). */
+  readonly clickhouseDatabase?: pulumi.Input<string>;
+  /** Override of assetsChecksum() (tests); a new value forces a re-import. */
+  readonly bundleChecksum?: pulumi.Input<string>;
+}
+
+interface TsxFlag {
+  __streamstackTsx?: unknown;
+}
+
+function supersetAssetsProvider(): pulumi.dynamic.ResourceProvider {
+  const tsxApi = require.resolve("tsx/cjs/api");
+  const file = join(__dirname, "assetsProvider.ts");
+  // Each method repeats the requires: serialized functions share no helper on purpose.
+  return {
+    async check(olds, news) {
+      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
+      return require(file).provider.check(olds, news);
+    },
+    async diff(id, olds, news) {
+      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
+      return require(file).provider.diff(id, olds, news);
+    },
+    async create(inputs) {
+      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
+      return require(file).provider.create(inputs);
+    },
+    async update(id, olds, news) {
+      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
+      return require(file).provider.update(id, olds, news);
+    },
+    async delete(id, props) {
+      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
+      return require(file).provider.delete(id, props);
+    },
+  };
+}
+
+export class SupersetAssets extends pulumi.dynamic.Resource {
+  /** Object UUIDs in Superset (what delete removes). */
+  public readonly uuids!: pulumi.Output<AssetUuids>;
+  /** sha256 of the bundle last imported. */
+  public readonly importedChecksum!: pulumi.Output<string>;
+  /** The dashboard, under supersetUrl. */
+  public readonly dashboardUrl!: pulumi.Output<string>;
+
+  constructor(name: string, args: SupersetAssetsArgs, opts: pulumi.CustomResourceOptions = {}) {
+    super(
+      supersetAssetsProvider(),
+      name,
+      {
+        supersetUrl: args.supersetUrl,
+        adminUser: args.adminUser,
+        adminPassword: pulumi.secret(args.adminPassword),
+        clickhouseHost: args.clickhouseHost,
+        clickhousePort: args.clickhousePort,
+        clickhouseUser: args.clickhouseUser,
+        clickhousePassword: pulumi.secret(args.clickhousePassword),
+        clickhouseDatabase: args.clickhouseDatabase ?? "coinbase_demo",
+        bundleChecksum: args.bundleChecksum ?? assetsChecksum(),
+        uuids: undefined,
+        importedChecksum: undefined,
+        dashboardUrl: undefined,
+      },
+      {
+        ...opts,
+        // Outputs repeat the inputs (delete needs the admin login): keep the passwords secret there too.
+        additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "adminPassword", "clickhousePassword"],
+      },
+      "streamstack:superset:SupersetAssets",
+    );
+  }
+}

@@ -1,0 +1,49 @@
+# streamstack's Superset configuration. Loaded through SUPERSET_CONFIG_PATH (set in the
+# Dockerfile; the tests point it here too). Every value comes from the environment or is a
+# fixed, documented choice: no secret lives in this file. See docs/superset.md.
+import os
+import sys
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        # Superset would otherwise start with a well-known key (or refuse with a vaguer error).
+        sys.exit(f"streamstack superset_config: {name} is not set; pass a long random value (Pulumi generates one)")
+    return value
+
+
+# Signs session cookies and encrypts database passwords in the metadata database: keep it stable
+# across restarts, or stored ClickHouse passwords can no longer be decrypted.
+SECRET_KEY = _required("SUPERSET_SECRET_KEY")
+
+# Metadata database: SQLite on the volume mounted at SUPERSET_HOME (/app/superset_home in the
+# image). SUPERSET__SQLALCHEMY_DATABASE_URI still overrides this (Superset applies it last).
+DATA_DIR = os.environ.get("SUPERSET_HOME", "/app/superset_home")
+SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(DATA_DIR, "superset.db") + "?check_same_thread=false"
+
+FEATURE_FLAGS = {
+    # The datasets' SQL comes from sql/queries with Jinja for the time range and the product
+    # filter ({{ from_dttm }}, filter_values('product_id')): templating must be on.
+    "ENABLE_TEMPLATE_PROCESSING": True,
+}
+
+# Security: CSRF on for forms and the REST API (the importer sends X-CSRFToken), cookies not
+# readable by scripts, refuse SQLite or other local-file "databases" as data sources.
+WTF_CSRF_ENABLED = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = os.environ.get("SUPERSET_COOKIE_SECURE", "false").lower() == "true"
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+# Only the admin account exists; nobody signs themselves up.
+AUTH_USER_REGISTRATION = False
+PUBLIC_ROLE_LIKE = None
+
+# The dashboard refreshes every 10 s. In "fetch" mode (not the default "force") a refresh may
+# be answered from the chart-data cache, so several viewers in the same 10 s window cost one
+# ClickHouse query per chart, not one each. SimpleCache is per gunicorn worker: no Redis needed.
+DASHBOARD_AUTO_REFRESH_MODE = "fetch"
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 10}
+
+SUPERSET_WEBSERVER_TIMEOUT = 60
+ROW_LIMIT = 10000

@@ -1,0 +1,310 @@
+// The assets against a real Superset 6.1.0 (PyPI wheel, SQLite metadata, loopback port):
+// import, REST checks, re-import, delete; then each chart's SQL as Superset generates it, run on
+// the embedded ClickHouse over fixture ticks and compared with an independent computation.
+// Skips (with the reason) where Python 3 with venv/pip is missing; CI has it, so it runs there.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
+import { DASHBOARD_SLUG, REFRESH_SECONDS, type ClickHouseConnection } from "../src/assets";
+import { serveClickHouseHttp, type ClickHouseHttpEndpoint } from "../testing/clickhouse-http";
+import { buildBundle, type AssetUuids, type Bundle } from "../src/bundle";
+import { deployAssets, removeAssets } from "../src/deploy";
+import { SupersetClient, type AssetKind } from "../src/importer";
+import {
+  expectedCandles1m,
+  expectedTradesPerMinute,
+  expectedVwap5m,
+  FIXTURE_PRODUCTS,
+  fixtureTicks,
+  parseUtc,
+  seriesKey,
+  type FixtureTick,
+} from "../testing/fixtures";
+import { startSuperset, supersetAvailability, type SupersetServer } from "../testing/server";
+
+const availability = supersetAvailability();
+const skip = availability.ok ? false : `SKIPPED: no real Superset here: ${availability.reason}`;
+if (skip) console.log(`# superset/test/superset.test.ts ${skip}`);
+
+const CLICKHOUSE_USER = "streamstack_superset";
+const CLICKHOUSE_PASSWORD = randomBytes(12).toString("base64url");
+
+// Fields Superset rewrites on every save whatever changed, and humanized forms of them.
+const VOLATILE = /^(changed_on|changed_by|created_on|created_by|changed_on_.*|created_on_.*|.*_humanized|last_saved_at|last_saved_by)$/;
+
+function stripVolatile(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripVolatile);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !VOLATILE.test(k))
+        .map(([k, v]) => [k, stripVolatile(v)]),
+    );
+  }
+  return value;
+}
+
+interface ChartQueryResult {
+  result: Array<{ query: string; language: string }>;
+}
+
+describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, () => {
+  let server: SupersetServer;
+  let client: SupersetClient;
+  let engine: TestEngine;
+  let clickhouseHttp: ClickHouseHttpEndpoint;
+  let clickhouse: ClickHouseConnection;
+  let bundle: Bundle;
+  let ticks: FixtureTick[];
+  const ids = new Map<string, number>();
+  const deployRequest = () => ({
+    superset: { url: server.url, username: server.username, password: server.password },
+    clickhouse,
+    clickhousePassword: CLICKHOUSE_PASSWORD,
+  });
+
+  async function snapshot(uuids: AssetUuids): Promise<unknown> {
+    const out: Record<string, unknown> = {};
+    const all: Array<[AssetKind, string]> = [
+      ["database", uuids.database],
+      ...uuids.datasets.map((u): [AssetKind, string] => ["dataset", u]),
+      ...uuids.charts.map((u): [AssetKind, string] => ["chart", u]),
+      ...uuids.dashboards.map((u): [AssetKind, string] => ["dashboard", u]),
+    ];
+    for (const [kind, uuid] of all) {
+      const id = await client.findId(kind, uuid);
+      assert.ok(id !== undefined, `${kind} ${uuid} exists`);
+      out[`${kind}:${uuid}`] = stripVolatile((await client.getJson<{ result: unknown }>(`/api/v1/${kind}/${id}`)).result);
+    }
+    for (const kind of ["database", "dataset", "chart", "dashboard"] as const) {
+      out[`count:${kind}`] = (await client.getJson<{ count: number }>(`/api/v1/${kind}/?q=(page_size:1)`)).count;
+    }
+    return out;
+  }
+
+  before(async () => {
+    // Fixture ticks in whole 5-minute buckets well inside the last 24 h, ending 15+ min before
+    // "now" so no bucket is still filling when Superset computes its time range.
+    const to = Math.floor((Date.now() - 15 * 60_000) / 300_000) * 300_000;
+    ticks = fixtureTicks(to - 3 * 3600_000, to);
+    engine = await openMigratedEngine();
+    await engine.client.insert({
+      table: "coinbase_demo.coinbase_ticker",
+      values: ticks,
+      format: "JSONEachRow",
+      clickhouse_settings: { insert_deduplication_token: `superset-fixture-${to}`, async_insert: 0 },
+    });
+    clickhouseHttp = await serveClickHouseHttp({ dir: engine.dir, user: CLICKHOUSE_USER, password: CLICKHOUSE_PASSWORD });
+    clickhouse = { host: clickhouseHttp.host, port: clickhouseHttp.port, username: CLICKHOUSE_USER };
+    bundle = buildBundle(clickhouse);
+    server = await startSuperset();
+    console.log(`# Superset version under test: ${server.version}`);
+    try {
+      const result = await deployAssets(deployRequest());
+      assert.equal(result.checksum, bundle.checksum);
+    } catch (err) {
+      console.log(server.readLog().split("\n").slice(-60).join("\n"));
+      throw err;
+    }
+    client = await SupersetClient.connect({ url: server.url, username: server.username, password: server.password });
+    for (const uuid of [bundle.uuids.database, ...bundle.uuids.datasets, ...bundle.uuids.charts, ...bundle.uuids.dashboards]) {
+      const kind: AssetKind =
+        uuid === bundle.uuids.database ? "database" : bundle.uuids.datasets.includes(uuid) ? "dataset" : bundle.uuids.charts.includes(uuid) ? "chart" : "dashboard";
+      const id = await client.findId(kind, uuid);
+      if (id !== undefined) ids.set(uuid, id);
+    }
+  });
+
+  after(async () => {
+    await server?.stop();
+    await clickhouseHttp?.close();
+    await engine?.close();
+  });
+
+  test("the runtime is the pinned Superset", () => {
+    assert.equal(server.version, "6.1.0");
+  });
+
+  test("the database is a clickhousedb:// connection as the read-only user, password not readable back", async () => {
+    const id = ids.get(bundle.uuids.database);
+    assert.ok(id, "database imported");
+    const db = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/database/${id}/connection`)).result;
+    assert.equal(db.backend, "clickhousedb");
+    assert.equal(db.sqlalchemy_uri, `clickhousedb://streamstack_superset:XXXXXXXXXX@127.0.0.1:${clickhouseHttp.port}/coinbase_demo`);
+    assert.equal(db.allow_dml, false);
+    assert.ok(!JSON.stringify(db).includes(CLICKHOUSE_PASSWORD), "the password never comes back through the API");
+    for (const [path, text] of bundle.files) assert.ok(!text.includes(CLICKHOUSE_PASSWORD), `${path} holds no password`);
+  });
+
+  test("datasets carry the sql/queries SQL with Superset Jinja, columns and metrics", async () => {
+    for (const dataset of bundle.assets.datasets) {
+      const id = ids.get(dataset.yaml.uuid);
+      assert.ok(id, `${dataset.yaml.table_name} imported`);
+      const got = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/dataset/${id}`)).result;
+      assert.equal(got.table_name, dataset.yaml.table_name);
+      assert.equal(got.sql, dataset.yaml.sql);
+      assert.equal((got.database as { id: number }).id, ids.get(bundle.uuids.database));
+      assert.equal(got.main_dttm_col, dataset.yaml.main_dttm_col);
+      const columns = (got.columns as Array<{ column_name: string; is_dttm: boolean }>).map((c) => c.column_name).sort();
+      assert.deepEqual(columns, dataset.yaml.columns.map((c) => c.column_name).sort());
+      const metrics = (got.metrics as Array<{ metric_name: string; expression: string }>).map((m) => `${m.metric_name}=${m.expression}`).sort();
+      assert.deepEqual(metrics, dataset.yaml.metrics.map((m) => `${m.metric_name}=${m.expression}`).sort());
+    }
+  });
+
+  test("the dashboard holds the three charts, refreshes every 10 s and has a product filter on the VWAP dataset", async () => {
+    const dashboardId = ids.get(bundle.uuids.dashboards[0]!);
+    assert.ok(dashboardId, "dashboard imported");
+    const dashboard = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/dashboard/${dashboardId}`)).result;
+    assert.equal(dashboard.slug, DASHBOARD_SLUG);
+    const metadata = JSON.parse(String(dashboard.json_metadata)) as {
+      refresh_frequency: number;
+      native_filter_configuration: Array<{ filterType: string; targets: Array<{ datasetId: number; column: { name: string } }> }>;
+    };
+    assert.equal(metadata.refresh_frequency, REFRESH_SECONDS);
+    assert.equal(metadata.refresh_frequency, 10);
+    const filters = metadata.native_filter_configuration;
+    assert.equal(filters.length, 1);
+    assert.equal(filters[0]!.filterType, "filter_select");
+    assert.equal(filters[0]!.targets[0]!.column.name, "product_id");
+    assert.equal(filters[0]!.targets[0]!.datasetId, ids.get(bundle.assets.datasets[0]!.yaml.uuid), "targets the VWAP dataset by its new id");
+
+    const charts = (await client.getJson<{ result: Array<{ id: number; slice_name: string }> }>(`/api/v1/dashboard/${dashboardId}/charts`)).result;
+    assert.deepEqual(charts.map((c) => c.id).sort(), bundle.uuids.charts.map((u) => ids.get(u)).sort());
+    const position = JSON.parse(String(dashboard.position_json)) as Record<string, { type: string; meta?: { chartId?: number } }>;
+    const placed = Object.values(position).filter((n) => n.type === "CHART").map((n) => n.meta?.chartId).sort();
+    assert.deepEqual(placed, charts.map((c) => c.id).sort(), "layout points at the imported chart ids");
+  });
+
+  test("each chart is bound to its dataset and has a saved query context", async () => {
+    for (const chart of bundle.assets.charts) {
+      const id = ids.get(chart.yaml.uuid);
+      assert.ok(id, `${chart.yaml.slice_name} imported`);
+      const got = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/chart/${id}`)).result;
+      assert.equal(got.viz_type, chart.yaml.viz_type);
+      const datasetUuid = chart.yaml.dataset_uuid;
+      const queryContext = JSON.parse(String(got.query_context)) as { datasource: { id: number } };
+      assert.equal(queryContext.datasource.id, ids.get(datasetUuid));
+    }
+  });
+
+  test("each chart's SQL, as Superset generates it, runs on ClickHouse and matches an independent computation", async (t) => {
+    {
+      const run = async (sql: string) => {
+        const rs = await engine.client.query({ query: sql, format: "JSONEachRow", clickhouse_settings: { session_timezone: "UTC" } });
+        return rs.json<Record<string, unknown>>();
+      };
+      const chartSql = async (uuid: string, body?: Record<string, unknown>): Promise<string> => {
+        const id = ids.get(uuid);
+        const res = body
+          ? await client.postJson<ChartQueryResult>("/api/v1/chart/data", body)
+          : await client.getJson<ChartQueryResult>(`/api/v1/chart/${id}/data/?type=query`);
+        const sql = res.result[0]?.query;
+        assert.ok(sql, "Superset returned a query");
+        assert.doesNotMatch(sql, /\{\{|\{%|\{(from|to|products):/, "no unrendered template or placeholder left");
+        return sql;
+      };
+      const [vwapChart, ohlcChart, tradesChart] = bundle.assets.charts as [(typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0]];
+
+      await t.test("VWAP 5 min: one value per product and bucket, equal to Σ price·size / Σ size", async () => {
+        const sql = await chartSql(vwapChart.yaml.uuid);
+        console.log(`# VWAP chart SQL from Superset:\n${sql.replace(/^/gm, "#   ")}`);
+        const rows = await run(sql);
+        const expected = expectedVwap5m(ticks);
+        assertSeriesMatch(rows, "bucket", "vwap", expected, 1e-9);
+      });
+
+      await t.test("VWAP with the product filter set: only that product, same values", async () => {
+        const id = ids.get(vwapChart.yaml.uuid)!;
+        const saved = (await client.getJson<{ result: { query_context: string } }>(`/api/v1/chart/${id}`)).result;
+        const context = JSON.parse(saved.query_context) as { queries: Array<{ filters: unknown[] }> };
+        context.queries[0]!.filters.push({ col: "product_id", op: "IN", val: ["ETH-USD"] });
+        const sql = await chartSql(vwapChart.yaml.uuid, { ...context, result_type: "query" });
+        assert.match(sql, /array\('ETH-USD'\)/, "filter_values pushed the product into the dataset query");
+        const rows = await run(sql);
+        assert.ok(rows.length > 0);
+        assert.deepEqual([...new Set(rows.map((r) => r.product_id))], ["ETH-USD"]);
+        const expected = new Map([...expectedVwap5m(ticks)].filter(([k]) => k.startsWith("ETH-USD@")));
+        assertSeriesMatch(rows, "bucket", "vwap", expected, 1e-9);
+      });
+
+      await t.test("VWAP without a time range falls back to the last 24 h (the Jinja default branch)", async () => {
+        const id = ids.get(vwapChart.yaml.uuid)!;
+        const saved = (await client.getJson<{ result: { query_context: string } }>(`/api/v1/chart/${id}`)).result;
+        const context = JSON.parse(saved.query_context) as { queries: Array<{ filters: Array<{ op: string }> }> };
+        context.queries[0]!.filters = context.queries[0]!.filters.filter((f) => f.op !== "TEMPORAL_RANGE");
+        const sql = await chartSql(vwapChart.yaml.uuid, { ...context, result_type: "query" });
+        assert.match(sql, /INTERVAL 24 HOUR/);
+        assertSeriesMatch(await run(sql), "bucket", "vwap", expectedVwap5m(ticks), 1e-9);
+      });
+
+      await t.test("OHLC 1 min: open, high, low, close per product and minute", async () => {
+        const rows = await run(await chartSql(ohlcChart.yaml.uuid));
+        const expected = expectedCandles1m(ticks);
+        for (const field of ["open", "high", "low", "close"] as const) {
+          assertSeriesMatch(rows, "minute", field, new Map([...expected].map(([k, c]) => [k, c[field]])), 1e-12);
+        }
+      });
+
+      await t.test("trades per minute: ticks with a traded size per product and minute", async () => {
+        const rows = await run(await chartSql(tradesChart.yaml.uuid));
+        assertSeriesMatch(rows, "minute", "trades", expectedTradesPerMinute(ticks), 0, true);
+      });
+    }
+    assert.ok(clickhouseHttp.statements.length > 0, "Superset connected to ClickHouse");
+    assert.ok(!clickhouseHttp.statements.includes("<auth failed>"), "always with the injected password");
+  });
+
+  test("a second import changes nothing", async () => {
+    const before = await snapshot(bundle.uuids);
+    await deployAssets(deployRequest());
+    const afterImport = await snapshot(bundle.uuids);
+    assert.deepEqual(afterImport, before);
+  });
+
+  test("bootstrap.sh is safe to run again on the same metadata database", () => {
+    const rerun = server.rerunBootstrap();
+    assert.equal(rerun.status, 0, rerun.output);
+    assert.match(rerun.output, /superset init/);
+  });
+
+  test("delete removes every imported object and nothing else", async () => {
+    const countsBefore = await Promise.all((["database", "dataset", "chart", "dashboard"] as const).map(async (k) => (await client.getJson<{ count: number }>(`/api/v1/${k}/?q=(page_size:1)`)).count));
+    const deleted = await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids);
+    assert.equal(deleted.length, 1 + bundle.uuids.datasets.length + bundle.uuids.charts.length + bundle.uuids.dashboards.length);
+    for (const uuid of bundle.uuids.charts) assert.equal(await client.findId("chart", uuid), undefined);
+    for (const uuid of bundle.uuids.datasets) assert.equal(await client.findId("dataset", uuid), undefined);
+    assert.equal(await client.findId("dashboard", bundle.uuids.dashboards[0]!), undefined);
+    assert.equal(await client.findId("database", bundle.uuids.database), undefined);
+    const countsAfter = await Promise.all((["database", "dataset", "chart", "dashboard"] as const).map(async (k) => (await client.getJson<{ count: number }>(`/api/v1/${k}/?q=(page_size:1)`)).count));
+    assert.deepEqual(countsAfter, [countsBefore[0]! - 1, countsBefore[1]! - 3, countsBefore[2]! - 3, countsBefore[3]! - 1]);
+    assert.deepEqual(await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids), [], "deleting again is a no-op");
+  });
+});
+
+/**
+ * Rows from a chart query (time column, product_id, metric) against expected values keyed by
+ * product@bucket-ms: every expected point present and equal within a relative tolerance, and
+ * every other row's metric empty (NULL) or zero. `exact` compares numbers with ===.
+ */
+function assertSeriesMatch(rows: Array<Record<string, unknown>>, timeColumn: string, metric: string, expected: Map<string, number>, relTolerance: number, exact = false): void {
+  const seen = new Set<string>();
+  for (const row of rows) {
+    assert.ok(String(row.product_id) in FIXTURE_PRODUCTS, `unexpected product ${String(row.product_id)}`);
+    const k = seriesKey(String(row.product_id), parseUtc(String(row[timeColumn])));
+    assert.ok(!seen.has(k), `one row per product and bucket (${k} twice)`);
+    seen.add(k);
+    const want = expected.get(k);
+    const got = row[metric] === null ? null : Number(row[metric]);
+    if (want === undefined) {
+      assert.ok(got === null || got === 0, `${metric} at ${k} is ${got}, expected no value`);
+      continue;
+    }
+    assert.ok(got !== null, `${metric} at ${k} missing (expected ${want})`);
+    if (exact) assert.equal(got, want, `${metric} at ${k}`);
+    else assert.ok(Math.abs(got - want) <= relTolerance * Math.abs(want), `${metric} at ${k}: ${got} vs ${want}`);
+  }
+  for (const k of expected.keys()) assert.ok(seen.has(k), `expected a ${metric} row for ${k}`);
+}
+
