@@ -1,0 +1,120 @@
+// The CLI as users run it: `npm run ingest -- --config <file>` (here: node --import tsx).
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { openTestEngine } from "../../sql/testing/engine";
+import { one, realisticTickers, rows, sampleLines, tempDir } from "./helpers";
+import { runCli } from "./process";
+
+function writeConfig(dir: string, source: Record<string, unknown>): string {
+  const path = join(dir, "config.yaml");
+  writeFileSync(
+    path,
+    [
+      "source:",
+      ...Object.entries(source).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      "sink:",
+      "  type: embedded",
+      `  path: ${JSON.stringify(join(dir, "data"))}`,
+      "spool:",
+      `  dir: ${JSON.stringify(join(dir, "spool"))}`,
+      "batch:",
+      "  max_rows: 1000",
+      "  max_interval_ms: 200",
+      "metrics:",
+      "  port: 0",
+      "  host: 127.0.0.1",
+      "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+const match = (tradeId: number, sequence: number, time: string) =>
+  JSON.stringify({ type: "match", trade_id: tradeId, maker_order_id: "m", taker_order_id: "t", side: "sell", size: "0.01", price: "91200.00", product_id: "BTC-USD", sequence, time });
+
+test("a replay config into an embedded path stores every valid tick once, dead-letters every bad line, records every gap, exits 0", async () => {
+  const dir = tempDir("cli-replay");
+  const session = sampleLines(); // ack, 36 tickers, 4 heartbeats, 1 error
+  const ticks = realisticTickers(5_000);
+  const bad = ['{"type":"ticker","sequence":', "not json at all", JSON.stringify({ ...JSON.parse(ticks[0]!), price: "n/a" })];
+  const matches = [
+    match(712000100, 96010001000, "2026-11-24T21:05:00.000001Z"),
+    match(712000101, 96010001010, "2026-11-24T21:05:00.100001Z"),
+    match(712000105, 96010001050, "2026-11-24T21:05:00.500001Z"), // 3 trades missing
+    match(712000106, 96010001060, "2026-11-24T21:05:00.600001Z"),
+    match(712000110, 96010001100, "2026-11-24T21:05:01.000001Z"), // 3 more missing
+  ];
+  const lines = [...session, ...ticks.slice(0, 2_500), ...bad, ...matches, ticks[10]!, ticks[2_499]!, ...ticks.slice(2_500), JSON.stringify({ type: "status" })];
+  const feed = join(dir, "feed.ndjson");
+  writeFileSync(feed, lines.join("\n") + "\n");
+
+  const run = runCli(writeConfig(dir, { type: "replay", path: feed }));
+  assert.equal(await run.exited, 0, run.stderr.join(""));
+  const stopped = run.logs.find((l) => l.msg === "stopped")!;
+  assert.equal(stopped.stored, 36 + 5_000);
+  assert.equal(stopped.duplicates, 2);
+
+  const engine = await openTestEngine({ dir: join(dir, "data") });
+  try {
+    const stored = await one<{ c: string; u: string }>(engine.client, "SELECT count() AS c, uniqExact(product_id, sequence) AS u FROM coinbase_demo.coinbase_ticker");
+    assert.equal(Number(stored.c), 36 + 5_000);
+    assert.equal(Number(stored.u), 36 + 5_000);
+    const dead = await rows<{ reason: string; source: string }>(engine.client, "SELECT reason, source FROM coinbase_demo.ingest_dead_letters ORDER BY received_at");
+    assert.equal(dead.length, 1 + bad.length, JSON.stringify(dead)); // the session's error message + the bad lines
+    assert.ok(dead.every((d) => d.source === "replay"));
+    assert.ok(dead.some((d) => d.reason.startsWith("ticker.price:")));
+    const gaps = await rows<{ channel: string; kind: string; last_seen: string; next_seen: string; missing: string }>(
+      engine.client,
+      "SELECT channel, kind, last_seen, next_seen, missing FROM coinbase_demo.sequence_gaps ORDER BY last_seen",
+    );
+    assert.deepEqual(
+      gaps.map((g) => [g.channel, g.kind, Number(g.last_seen), Number(g.next_seen), Number(g.missing)]),
+      [
+        ["matches", "trade_id", 712000101, 712000105, 3],
+        ["matches", "trade_id", 712000106, 712000110, 3],
+      ],
+    );
+    const stats = await one<{ c: string; stored: string }>(engine.client, "SELECT count() AS c, max(stored) AS stored FROM coinbase_demo.ingest_stats");
+    assert.ok(Number(stats.c) >= 1, "an ingest_stats row is written (at least the final one)");
+    assert.equal(Number(stats.stored), 36 + 5_000);
+  } finally {
+    await engine.close({ keepDir: true });
+  }
+});
+
+test("SIGTERM: stops reading, flushes and exits 0 well within Docker's 10 s grace", async () => {
+  const dir = tempDir("cli-sigterm");
+  const run = runCli(writeConfig(dir, { type: "synthetic", rate: 3_000, products: ["BTC-USD", "ETH-USD", "SOL-USD"] }));
+  await run.waitForLog((l) => l.msg === "serving /metrics and /healthz");
+  await new Promise((r) => setTimeout(r, 1_500));
+  const signalledAt = Date.now();
+  run.child.kill("SIGTERM");
+  assert.equal(await run.exited, 0, run.stderr.join(""));
+  const tookMs = Date.now() - signalledAt;
+  assert.ok(tookMs < 5_000, `exit took ${tookMs} ms`);
+  const stopped = run.logs.find((l) => l.msg === "stopped")!;
+  assert.ok(Number(stopped.stored) > 1_000, `stored ${String(stopped.stored)}`);
+  const engine = await openTestEngine({ dir: join(dir, "data") });
+  try {
+    const stored = await one<{ c: string; u: string }>(engine.client, "SELECT count() AS c, uniqExact(product_id, sequence) AS u FROM coinbase_demo.coinbase_ticker");
+    assert.equal(Number(stored.c), Number(stopped.stored), "everything received before the signal was flushed");
+    assert.equal(Number(stored.u), Number(stopped.stored));
+  } finally {
+    await engine.close({ keepDir: true });
+  }
+});
+
+test("an invalid config exits 2 with the key path; a missing replay file exits 1 naming source.path", async () => {
+  const dir = tempDir("cli-bad");
+  const bad = join(dir, "bad.yaml");
+  writeFileSync(bad, "sink:\n  type: clickhouse_connect\n  host: localhost\n  port: abc\n");
+  const run = runCli(bad);
+  assert.equal(await run.exited, 2);
+  assert.match(run.stderr.join(""), /sink\.port: expected a number 1-65535, got "abc"/);
+
+  const missing = runCli(writeConfig(dir, { type: "replay", path: join(dir, "nope.ndjson") }));
+  assert.equal(await missing.exited, 1);
+  assert.ok(missing.logs.some((l) => String(l.error ?? "").includes("source.path")), JSON.stringify(missing.logs.slice(-3)));
+});
