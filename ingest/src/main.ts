@@ -68,7 +68,12 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
       log,
       metrics,
     });
-    const missing = await sink.missingTables();
+    let missing: string[];
+    try {
+      missing = await sink.missingTables();
+    } catch (err) {
+      throw new FatalError(`Cannot check the schema in ClickHouse (${describeSink(config)}): ${(err as Error).message}. Is the server up, and are sink.host, sink.port, sink.user and the password right?`);
+    }
     if (missing.length > 0) {
       throw new FatalError(`ClickHouse has no table ${missing.join(", ")}: run the migrations first (npm run migrate), then start the ingester`);
     }
@@ -275,4 +280,9 @@ function createSource(config: IngestConfig, log: Logger, metrics: IngestMetrics)
     case "synthetic":
       return new SyntheticSource(source);
   }
+}
+
+function describeSink(config: IngestConfig): string {
+  const sink = config.sink;
+  return sink.type === "embedded" ? `embedded at ${sink.path}` : `${sink.secure ? "https" : "http"}://${sink.host}:${sink.port} as ${sink.user}`;
 }

@@ -22,6 +22,12 @@ test("the walk-through's demo_config.yaml loads unchanged", () => {
   assert.equal(resolvePassword(config, {}), "password");
 });
 
+test("the container example config validates and takes its password from the environment", () => {
+  const config = loadConfigFile(join(__dirname, "..", "examples", "container_config.yaml"));
+  assert.equal(config.spool.dir, "/var/lib/ingest/spool");
+  assert.equal(resolvePassword(config, { CLICKHOUSE_PASSWORD: "from-env-0123456789" }), "from-env-0123456789");
+});
+
 test("no config means Coinbase BTC-USD into an embedded ClickHouse at ./data", () => {
   const config = parseConfig(undefined);
   assert.equal(config.source.type, "coinbase");
