@@ -22,7 +22,15 @@ export function lazyProvider(implementationFile: string): pulumi.dynamic.Resourc
   if (!implementationFile.startsWith("/")) {
     throw new Error(`lazyProvider needs an absolute path (got "${implementationFile}"): pass require.resolve("./x") or path.join(__dirname, "x.ts")`);
   }
-  const tsxApi = require.resolve("tsx/cjs/api");
+  let tsxApi: string;
+  try {
+    tsxApi = require.resolve("tsx/cjs/api");
+  } catch {
+    throw new Error(
+      `The dynamic providers load their TypeScript with tsx, which is not installed here. ` +
+        `Run "npm ci" in the repository (with dev dependencies: not NODE_ENV=production / --omit=dev), then run pulumi again.`,
+    );
+  }
   const file = implementationFile;
   // Each method repeats the two requires: the serialized functions share no helper on purpose.
   return {
