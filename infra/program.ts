@@ -19,6 +19,8 @@ import { SchemaMigrations } from "./dynamic/schemaMigrations";
 import { grafanaContent } from "./grafanaContent";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "./ingesterConfig";
 import { StackSecrets } from "./secrets";
+import { buildBundle } from "../superset/src/bundle";
+import { SupersetAssets } from "../superset/src/pulumi";
 
 export const REPO_ROOT = resolve(__dirname, "..");
 
@@ -34,6 +36,7 @@ export interface StackOutputs {
   grafanaAdminUser?: string;
   grafanaAdminPassword?: pulumi.Output<string>;
   supersetUrl?: pulumi.Output<string>;
+  supersetDashboardUrl?: pulumi.Output<string>;
   supersetAdminUser?: string;
   supersetAdminPassword?: pulumi.Output<string>;
   ingesterMetricsUrl?: pulumi.Output<string>;
@@ -144,6 +147,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
 
   if (cfg.supersetEnabled) {
     let supersetUrl: pulumi.Output<string>;
+    const waitFor: pulumi.Resource[] = [schema];
     if (cfg.supersetUrl === undefined) {
       const server = new SupersetServer("superset", {
         ...base(cfg.supersetMemoryMb, cfg.supersetWaitSeconds),
@@ -159,33 +163,57 @@ export function deployStack(cfg: StackConfig): StackOutputs {
       });
       supersetUrl = server.url;
       deployed.push(server);
+      waitFor.push(server);
       triggers.push(server.container.id);
     } else {
       supersetUrl = pulumi.output(cfg.supersetUrl.replace(/\/+$/, ""));
     }
+    const reader = userOf("superset")!;
+    // The connection, datasets, charts and dashboard (superset/), once Superset is healthy and
+    // the reader user exists. Superset reaches ClickHouse as the containers do.
+    const assets = new SupersetAssets(
+      "superset-assets",
+      {
+        supersetUrl,
+        adminUser: cfg.supersetAdminUser,
+        adminPassword: secrets.get("supersetAdminPassword"),
+        clickhouseHost: clickhouse.internal.host,
+        clickhousePort: clickhouse.internal.port,
+        clickhouseUser: reader.name,
+        clickhousePassword: reader.password,
+        clickhouseDatabase: DATABASE,
+      },
+      { dependsOn: waitFor },
+    );
+    deployed.push(assets);
     checks.superset = {
       url: supersetUrl,
       adminUser: cfg.supersetAdminUser,
       adminPassword: secrets.get("supersetAdminPassword"),
-      databaseUuid: "",
+      // Derived from asset names, not from the connection: known before the import runs, so an
+      // assets update does not make the verification's inputs unknown in a preview.
+      databaseUuid: buildBundle({ host: CLICKHOUSE_ALIAS, port: CLICKHOUSE_HTTP_PORT, username: reader.name }).uuids.database,
       checkConnection: !cfg.clickhouseUrl?.startsWith("chdb:"),
     };
     outputs.supersetUrl = supersetUrl;
+    outputs.supersetDashboardUrl = assets.dashboardUrl;
     outputs.supersetAdminUser = cfg.supersetAdminUser;
     outputs.supersetAdminPassword = secrets.get("supersetAdminPassword");
   }
 
   if (cfg.ingesterEnabled) {
     const writer = userOf("ingester")!;
-    const spoolDir = "/var/lib/streamstack/spool";
-    const configPath = "/etc/streamstack/ingest.yaml";
+    // Paths of ingest/Dockerfile: its CMD reads this config; /var/lib/ingest is its volume, owned by `node`.
+    const spoolDir = "/var/lib/ingest/spool";
+    const configPath = "/etc/ingest/config.yaml";
     const ingester = new IngesterService(
       "ingester",
       {
         ...base(cfg.ingesterMemoryMb, cfg.ingesterWaitSeconds),
         buildContext: REPO_ROOT,
         dockerfile: resolve(REPO_ROOT, "ingest", "Dockerfile"),
-        sources: ["ingest", "sql/src", "sql/migrations", "sql/access", "package.json", "package-lock.json"],
+        // What ingest/Dockerfile COPYs (and its .dockerignore): they decide the image tag.
+        sources: ["package.json", "package-lock.json", "ingest/package.json", "ingest/bundle.mjs", "ingest/src", "sql/src", "ingest/Dockerfile.dockerignore"],
         configYaml: renderIngesterConfig({
           products: cfg.products,
           channels: cfg.channels,
@@ -195,11 +223,12 @@ export function deployStack(cfg: StackConfig): StackOutputs {
           instance: `${cfg.namePrefix}-ingester`,
         }),
         configPath,
+        command: ["--config", configPath],
+        dataDir: "/var/lib/ingest",
         passwordEnv: INGESTER_PASSWORD_ENV,
         password: writer.password,
         metricsPort: 9464,
         hostMetricsPort: cfg.ingesterMetricsPort,
-        spoolDir,
       },
       { dependsOn: [schema] },
     );
@@ -268,7 +297,9 @@ function clickhouseEndpoint(cfg: StackConfig, secrets: StackSecrets, makeServer:
   if (url.startsWith("chdb:")) {
     // The embedded engine has no accounts; a configured admin password is only passed along.
     const given = cfg.secrets.clickhouseAdminPassword;
-    return { hostUrl: pulumi.output(url), internal: { host: "", port: 0, secure: false }, adminPassword: given ? pulumi.secret(given) : pulumi.secret("") };
+    // Containers cannot reach an engine inside the Pulumi process; this address only fills
+    // Superset's connection form (the verification skips its connection test in this mode).
+    return { hostUrl: pulumi.output(url), internal: { host: "localhost", port: CLICKHOUSE_HTTP_PORT, secure: false }, adminPassword: given ? pulumi.secret(given) : pulumi.secret("") };
   }
   const parsed = new URL(url);
   const secure = parsed.protocol === "https:";

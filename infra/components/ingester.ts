@@ -33,8 +33,8 @@ export interface IngesterServiceArgs extends ServiceBaseArgs {
   /** Metrics and /healthz port inside the container, and on the host. */
   readonly metricsPort: number;
   readonly hostMetricsPort: number;
-  /** Folder in the container for the on-disk spool (a named volume, so a restart loses nothing). */
-  readonly spoolDir: string;
+  /** The image's data folder, where the named volume is mounted (the spool lives under it, so a restart loses nothing). */
+  readonly dataDir: string;
 }
 
 /** The Coinbase ingester: locally built image, YAML config uploaded, writer password via env, spool on a volume. */
@@ -50,8 +50,8 @@ export class IngesterService extends pulumi.ComponentResource {
     checkPort(args.metricsPort, "metricsPort");
     checkPort(args.hostMetricsPort, "hostMetricsPort");
     if (!/^[A-Z_][A-Z0-9_]*$/.test(args.passwordEnv)) throw new Error(`[passwordEnv] "${args.passwordEnv}" is not an environment variable name`);
-    if (!args.configPath.startsWith("/") || !args.spoolDir.startsWith("/")) {
-      throw new Error(`[configPath] and [spoolDir] must be absolute paths in the container (got ${args.configPath}, ${args.spoolDir})`);
+    if (!args.configPath.startsWith("/") || !args.dataDir.startsWith("/")) {
+      throw new Error(`[configPath] and [dataDir] must be absolute paths in the container (got ${args.configPath}, ${args.dataDir})`);
     }
     const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
 
@@ -68,8 +68,8 @@ export class IngesterService extends pulumi.ComponentResource {
         image: this.image.imageId,
         command: args.command,
         envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`)],
-        uploads: [{ file: args.configPath, content: args.configYaml }],
-        volumes: [{ volumeName: this.spoolVolume.name, containerPath: args.spoolDir }],
+        uploads: [{ file: args.configPath, content: args.configYaml, permissions: "0644" }],
+        volumes: [{ volumeName: this.spoolVolume.name, containerPath: args.dataDir }],
         ports: [{ internal: args.metricsPort, external: args.hostMetricsPort, ip: bind }],
         networksAdvanced: [{ name: args.networkName, aliases: [INGESTER_ALIAS] }],
         // Healthy = the process serves /healthz and its sink is not stuck. A source problem

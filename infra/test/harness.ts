@@ -45,6 +45,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknow
     }
     case "pulumi-nodejs:dynamic/streamstack:SchemaMigrations":
       return { ...inputs, database: "coinbase_demo", migrations: ["001_create_database_and_raw_ticker"], userNames: [] };
+    case "pulumi-nodejs:dynamic/streamstack:SupersetAssets":
+      return { ...inputs, uuids: { database: "db-uuid", datasets: [], charts: [], dashboards: [] }, importedChecksum: inputs["bundleChecksum"], dashboardUrl: `${String(inputs["supersetUrl"])}/superset/dashboard/streamstack-markets/` };
     case "pulumi-nodejs:dynamic/streamstack:PostDeployVerification":
       return { ...inputs, results: [], warnings: [], verifiedAt: "2026-01-01T00:00:00Z" };
     case "docker:index/remoteImage:RemoteImage":
