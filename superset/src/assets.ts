@@ -315,7 +315,9 @@ function timeseriesChart(spec: TimeseriesSpec): ChartAsset {
               drop_missing_columns: false,
             },
           },
-          { operation: "rename", options: { columns: {}, level: 0, inplace: true } },
+          // One metric: drop its name from the series labels ("vwap, BTC-USD" → "BTC-USD"),
+          // as the ECharts plugin's renameOperator does.
+          ...(spec.metrics.length === 1 ? [{ operation: "rename", options: { columns: { [spec.metrics[0]!]: null }, level: 0, inplace: true } }] : []),
           { operation: "flatten" },
         ],
       },

@@ -103,7 +103,8 @@ export class SupersetAssets extends pulumi.dynamic.Resource {
         // Outputs repeat the inputs (delete needs the admin login): keep the passwords secret there too.
         additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "adminPassword", "clickhousePassword"],
       },
-      "streamstack:superset:SupersetAssets",
+      "streamstack",
+      "SupersetAssets",
     );
   }
 }

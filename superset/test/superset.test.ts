@@ -239,6 +239,42 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         assertSeriesMatch(await run(sql), "bucket", "vwap", expectedVwap5m(ticks), 1e-9);
       });
 
+      await t.test("Superset itself runs the VWAP chart through ClickHouse: one series per product, same values", async () => {
+        const id = ids.get(vwapChart.yaml.uuid)!;
+        const res = await client.getJson<{ result: Array<{ status: string; colnames: string[]; data: Array<Record<string, number | null>> }> }>(`/api/v1/chart/${id}/data/`);
+        const result = res.result[0]!;
+        assert.equal(result.status, "success");
+        assert.deepEqual(result.colnames, ["bucket", ...Object.keys(FIXTURE_PRODUCTS)]);
+        const expected = expectedVwap5m(ticks);
+        let compared = 0;
+        for (const row of result.data) {
+          for (const product of Object.keys(FIXTURE_PRODUCTS)) {
+            const want = expected.get(seriesKey(product, Number(row.bucket)));
+            const got = row[product];
+            if (want === undefined) assert.ok(got === null || got === undefined, `no VWAP expected for ${product} at ${row.bucket}`);
+            else {
+              assert.ok(typeof got === "number" && Math.abs(got - want) <= 1e-9 * want, `${product} at ${row.bucket}: ${got} vs ${want}`);
+              compared += 1;
+            }
+          }
+        }
+        assert.equal(compared, expected.size, "every expected point plotted");
+      });
+
+      await t.test("the product filter offers exactly the products with data", async () => {
+        const datasetId = ids.get(vwapChart.yaml.dataset_uuid)!;
+        // What the filter_select control asks for its options (distinct values of the target column).
+        const res = await client.postJson<{ result: Array<{ status: string; data: Array<{ product_id: string }> }> }>("/api/v1/chart/data", {
+          datasource: { id: datasetId, type: "table" },
+          force: false,
+          queries: [{ columns: ["product_id"], metrics: [], orderby: [["product_id", true]], row_limit: 1000, filters: [], extras: {} }],
+          result_format: "json",
+          result_type: "full",
+        });
+        assert.equal(res.result[0]!.status, "success");
+        assert.deepEqual(res.result[0]!.data.map((r) => r.product_id), Object.keys(FIXTURE_PRODUCTS).sort());
+      });
+
       await t.test("OHLC 1 min: open, high, low, close per product and minute", async () => {
         const rows = await run(await chartSql(ohlcChart.yaml.uuid));
         const expected = expectedCandles1m(ticks);
@@ -280,6 +316,37 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     const countsAfter = await Promise.all((["database", "dataset", "chart", "dashboard"] as const).map(async (k) => (await client.getJson<{ count: number }>(`/api/v1/${k}/?q=(page_size:1)`)).count));
     assert.deepEqual(countsAfter, [countsBefore[0]! - 1, countsBefore[1]! - 3, countsBefore[2]! - 3, countsBefore[3]! - 1]);
     assert.deepEqual(await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids), [], "deleting again is a no-op");
+  });
+
+  test("the SupersetAssets provider: create imports, unchanged inputs diff to no change, delete removes", async () => {
+    const { provider } = await import("../src/assetsProvider");
+    const { assetsChecksum } = await import("../src/pulumi");
+    const inputs = {
+      supersetUrl: server.url,
+      adminUser: server.username,
+      adminPassword: server.password,
+      clickhouseHost: clickhouse.host,
+      clickhousePort: clickhouse.port,
+      clickhouseUser: CLICKHOUSE_USER,
+      clickhousePassword: CLICKHOUSE_PASSWORD,
+      clickhouseDatabase: "coinbase_demo",
+      bundleChecksum: assetsChecksum(),
+    };
+    const checked = await provider.check!({}, inputs);
+    assert.deepEqual(checked.failures, []);
+    const created = await provider.create!(checked.inputs);
+    assert.deepEqual(created.outs.uuids, bundle.uuids);
+    assert.notEqual(await client.findId("dashboard", bundle.uuids.dashboards[0]!), undefined);
+    const diff = await provider.diff!(created.id, created.outs, checked.inputs);
+    assert.equal(diff.changes, false);
+    const changed = await provider.diff!(created.id, created.outs, { ...checked.inputs, clickhousePort: clickhouse.port + 1 });
+    assert.equal(changed.changes, true);
+    assert.deepEqual(changed.replaces, []);
+    const updated = await provider.update!(created.id, created.outs, checked.inputs);
+    assert.deepEqual(updated.outs!.uuids, bundle.uuids);
+    await provider.delete!(created.id, updated.outs);
+    for (const uuid of bundle.uuids.charts) assert.equal(await client.findId("chart", uuid), undefined);
+    assert.equal(await client.findId("database", bundle.uuids.database), undefined);
   });
 });
 
