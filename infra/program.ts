@@ -23,6 +23,8 @@ import { buildBundle } from "../superset/src/bundle";
 import { SupersetAssets } from "../superset/src/pulumi";
 
 export const REPO_ROOT = resolve(__dirname, "..");
+/** Built images' contexts are staged here (git-ignored), holding only what each Dockerfile copies. */
+const BUILD_CONTEXTS = resolve(REPO_ROOT, ".cache", "build-contexts");
 
 /** What `pulumi stack output` shows. Passwords are secrets: visible only with --show-secrets. */
 export interface StackOutputs {
@@ -155,6 +157,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
         dockerfile: resolve(REPO_ROOT, "superset", "Dockerfile"),
         // What superset/Dockerfile COPYs; tests and scratch files there do not change the image.
         sources: ["bootstrap.sh", "superset_config.py"],
+        stageUnder: BUILD_CONTEXTS,
         port: cfg.supersetPort,
         secretKey: secrets.get("supersetSecretKey"),
         adminUser: cfg.supersetAdminUser,
@@ -212,8 +215,9 @@ export function deployStack(cfg: StackConfig): StackOutputs {
         ...base(cfg.ingesterMemoryMb, cfg.ingesterWaitSeconds),
         buildContext: REPO_ROOT,
         dockerfile: resolve(REPO_ROOT, "ingest", "Dockerfile"),
-        // What ingest/Dockerfile COPYs (and its .dockerignore): they decide the image tag.
-        sources: ["package.json", "package-lock.json", "ingest/package.json", "ingest/bundle.mjs", "ingest/src", "sql/src", "ingest/Dockerfile.dockerignore"],
+        // What ingest/Dockerfile COPYs: they decide the image tag and are all its build context holds.
+        sources: ["package.json", "package-lock.json", "ingest/package.json", "ingest/bundle.mjs", "ingest/src", "sql/src"],
+        stageUnder: BUILD_CONTEXTS,
         configYaml: renderIngesterConfig({
           products: cfg.products,
           channels: cfg.channels,

@@ -21,6 +21,8 @@ export interface IngesterServiceArgs extends ServiceBaseArgs {
   readonly dockerfile: string;
   /** Files and folders of the context the image is made from (they decide its tag). */
   readonly sources: readonly string[];
+  /** Folder where only those files are staged as the build context (see LocalImage). */
+  readonly stageUnder?: string;
   /** The rendered YAML config (no secrets in it). */
   readonly configYaml: string;
   /** Where the config file is placed in the container. */
@@ -57,7 +59,7 @@ export class IngesterService extends pulumi.ComponentResource {
 
     this.image = new LocalImage(
       `${name}-image`,
-      { repository: `${args.namePrefix}-ingester`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources },
+      { repository: `${args.namePrefix}-ingester`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources, stageUnder: args.stageUnder },
       { parent: this },
     );
     this.spoolVolume = dataVolume(this, `${name}-spool`, `${args.namePrefix}-ingester-spool`, args.keepData ?? false);

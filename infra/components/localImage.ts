@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -13,6 +13,11 @@ export interface LocalImageArgs {
   readonly dockerfile: string;
   /** Files and folders (relative to context) whose content decides the tag; default: the whole context. */
   readonly sources?: readonly string[];
+  /**
+   * With `sources`: copy just those files (and the Dockerfile) into `<stageUnder>/<repository>-<hash>`
+   * and build from there, so nothing else of the context reaches the Docker daemon.
+   */
+  readonly stageUnder?: string;
 }
 
 /** Never part of an image's identity. */
@@ -38,10 +43,17 @@ export class LocalImage extends pulumi.ComponentResource {
     if (!/^[a-z0-9]+([._-][a-z0-9]+)*$/.test(args.repository)) {
       throw new Error(`[repository] "${args.repository}" is not a valid local image name (lower-case letters, digits, . _ -)`);
     }
-    this.imageName = `${args.repository}:${contentHash(args.context, [relative(args.context, args.dockerfile), ...(args.sources ?? ["."])])}`;
+    const dockerfile = relative(args.context, args.dockerfile);
+    const sources = [dockerfile, ...(args.sources ?? ["."])];
+    const tag = contentHash(args.context, sources);
+    this.imageName = `${args.repository}:${tag}`;
+    // docker.Image reads only <context>/.dockerignore (or <name>.dockerignore for a Dockerfile not
+    // called "Dockerfile"), never ingest/Dockerfile.dockerignore (pulumi-docker provider/image.go,
+    // mapDockerignore): a repository-root context would ship node_modules and .pulumi-state.
+    const context = args.stageUnder && args.sources ? stageContext(args.context, sources, join(args.stageUnder, `${args.repository}-${tag}`)) : args.context;
     this.build = new docker.Image(
       `${name}-build`,
-      { imageName: this.imageName, skipPush: true, build: { context: args.context, dockerfile: args.dockerfile } },
+      { imageName: this.imageName, skipPush: true, build: { context, dockerfile: join(context, dockerfile) } },
       { parent: this },
     );
     this.image = new docker.RemoteImage(
@@ -80,4 +92,21 @@ function collect(root: string, path: string, out: string[]): void {
     if (SKIP.has(entry)) continue;
     collect(root, join(path, entry), out);
   }
+}
+
+/**
+ * Copies `paths` (relative to root; folders recursively, skipping node_modules and the like) into
+ * `target`, unless it is already there from an earlier run (the name carries the content hash).
+ */
+export function stageContext(root: string, paths: readonly string[], target: string): string {
+  if (existsSync(target)) return target;
+  const partial = `${target}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  for (const p of paths) {
+    mkdirSync(dirname(join(partial, p)), { recursive: true });
+    cpSync(join(root, p), join(partial, p), { recursive: true, filter: (src) => !SKIP.has(src.slice(src.lastIndexOf("/") + 1)) });
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  renameSync(partial, target);
+  return target;
 }

@@ -15,6 +15,8 @@ export interface SupersetServerArgs extends ServiceBaseArgs {
   readonly dockerfile: string;
   /** Files of the context the image is made from (they decide its tag); default: the whole context. */
   readonly sources?: readonly string[];
+  /** Folder where only those files are staged as the build context (see LocalImage). */
+  readonly stageUnder?: string;
   /** Host port for the UI and API. */
   readonly port: number;
   /** SUPERSET_SECRET_KEY (secret): signs sessions and encrypts stored database passwords. */
@@ -50,7 +52,7 @@ export class SupersetServer extends pulumi.ComponentResource {
 
     this.image = new LocalImage(
       `${name}-image`,
-      { repository: `${args.namePrefix}-superset`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources },
+      { repository: `${args.namePrefix}-superset`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources, stageUnder: args.stageUnder },
       { parent: this },
     );
     this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-superset-home`, args.keepData ?? false);

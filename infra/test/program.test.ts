@@ -286,6 +286,17 @@ describe("default stack (everything in containers)", () => {
     assert.deepEqual(superset["volumes"], [{ volumeName: "streamstack-dev-superset-home", containerPath: "/app/superset_home" }]);
   });
 
+  test("built images build from a staged context holding only what their Dockerfile copies", () => {
+    for (const name of ["ingester-image-build", "superset-image-build"]) {
+      const build = find("docker:index/image:Image", name).inputs!;
+      const b = build["build"] as { context: string; dockerfile: string };
+      assert.match(b.context, /\/\.cache\/build-contexts\/streamstack-dev-(ingester|superset)-[0-9a-f]{12}$/, name);
+      assert.ok(b.dockerfile.startsWith(b.context), `${name}: the Dockerfile is inside the staged context`);
+      assert.equal(build["skipPush"], true);
+      assert.ok(String(build["imageName"]).endsWith(b.context.slice(-12)), "the tag is the staged content's hash");
+    }
+  });
+
   test("the ingester runs the image's entry with the uploaded config, spool on a volume", () => {
     const c = find(CONTAINER, "ingester-server").inputs!;
     assert.deepEqual(c["command"], ["--config", "/etc/ingest/config.yaml"]);

@@ -1,6 +1,6 @@
 // Pure pieces of the program: the ingester config renderer, image content tags, validators.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkNotLatest, checkPort, hostAddress } from "../components/common";
 import { ingesterHealthProbe } from "../components/ingester";
-import { contentHash } from "../components/localImage";
+import { contentHash, stageContext } from "../components/localImage";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "../ingesterConfig";
 
 const input = {
@@ -63,6 +63,36 @@ describe("contentHash (built image tags)", () => {
       writeFileSync(join(root, "app", "main.ts"), "console.log(2)\n");
       assert.notEqual(contentHash(root, ["Dockerfile", "app"]), first);
       assert.throws(() => contentHash(root, ["missing"]), /\[sources\] missing does not exist/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("stageContext (what reaches the Docker daemon)", () => {
+  test("holds exactly the Dockerfile and the listed sources, without node_modules, and is reused", () => {
+    const root = mkdtempSync(join(tmpdir(), "streamstack-stage-"));
+    try {
+      mkdirSync(join(root, "ingest", "src", "node_modules"), { recursive: true });
+      mkdirSync(join(root, "node_modules", "chdb"), { recursive: true });
+      mkdirSync(join(root, ".pulumi-state"), { recursive: true });
+      writeFileSync(join(root, ".pulumi-state", "passphrase"), "secret");
+      writeFileSync(join(root, "node_modules", "chdb", "big.bin"), "x");
+      writeFileSync(join(root, "ingest", "Dockerfile"), "FROM node:22\n");
+      writeFileSync(join(root, "ingest", "src", "main.ts"), "main");
+      writeFileSync(join(root, "ingest", "src", "node_modules", "dep.js"), "dep");
+      writeFileSync(join(root, "package.json"), "{}");
+      const target = join(root, ".cache", "ctx-1");
+      const staged = stageContext(root, ["ingest/Dockerfile", "package.json", "ingest/src"], target);
+      assert.equal(staged, target);
+      const list = (dir: string, prefix = ""): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? list(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+      assert.deepEqual(list(staged).sort(), ["ingest/Dockerfile", "ingest/src/main.ts", "package.json"]);
+      assert.equal(readFileSync(join(staged, "ingest", "src", "main.ts"), "utf8"), "main");
+      writeFileSync(join(root, "ingest", "src", "main.ts"), "changed");
+      stageContext(root, ["ingest/Dockerfile", "package.json", "ingest/src"], target);
+      assert.equal(readFileSync(join(staged, "ingest", "src", "main.ts"), "utf8"), "main", "an existing stage (same hash name) is reused");
+      assert.ok(!existsSync(`${target}.partial-${process.pid}`));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
