@@ -195,6 +195,7 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
         log.info("stopping", { reason });
         await source.stop();
         pipeline.seal();
+        pipeline.close();
         spool.flush();
         let drained = true;
         if (options.drainAll) {

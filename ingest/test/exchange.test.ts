@@ -173,7 +173,8 @@ test("/metrics serves Prometheus text with the stage counters", async () => {
     socket.send(ACK);
     for (const line of sampleLines().slice(1, 10)) socket.send(line);
   });
-  const ingester = await start(exchange.url);
+  // A quiet feed after these lines: a long watchdog keeps the connection (and /healthz) up.
+  const ingester = await start(exchange.url, { watchdog_seconds: 30 });
   try {
     await waitFor("ticks stored", async () => (await storedCount()) === 8);
     const text = await (await fetch(`http://127.0.0.1:${ingester.httpPort}/metrics`)).text();

@@ -126,9 +126,9 @@ export const configSchema = z.strictObject({
       /** …or when its oldest row is this old. */
       max_interval_ms: positiveMs("a time in milliseconds > 0").default(1_000),
       /** Sealed rows kept in memory waiting for ClickHouse; the rest wait on disk only. */
-      max_buffered_rows: positiveInt("a whole number of rows > 0").default(100_000),
+      max_buffered_rows: positiveInt("a whole number of rows > 0").default(50_000),
     })
-    .default({ max_rows: 10_000, max_interval_ms: 1_000, max_buffered_rows: 100_000 }),
+    .default({ max_rows: 10_000, max_interval_ms: 1_000, max_buffered_rows: 50_000 }),
   spool: z
     .strictObject({
       dir: z.string().min(1).default("./spool"),

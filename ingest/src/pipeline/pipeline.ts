@@ -28,12 +28,13 @@ export class Pipeline {
   private open: BlockLines = { ticker: [], dead: [], gap: [] };
   private openReceivedAt: number[] = [];
   private openSince: number | undefined;
+  private sealTimer: NodeJS.Timeout | undefined;
   private readonly gapScratch: GapRow[] = [];
 
   constructor(private readonly options: PipelineOptions) {
     if (options.recoveredOpen) {
       this.open = options.recoveredOpen;
-      if (this.openRows() > 0) this.openSince = Date.now();
+      if (this.openRows() > 0) this.startBlockClock();
     }
   }
 
@@ -104,6 +105,8 @@ export class Pipeline {
     this.open = { ticker: [], dead: [], gap: [] };
     this.openReceivedAt = [];
     this.openSince = undefined;
+    clearTimeout(this.sealTimer);
+    this.sealTimer = undefined;
     if (!range) return;
     const block: QueuedBlock = { ...range, lines, receivedAt };
     this.options.committer.enqueue(block);
@@ -112,7 +115,18 @@ export class Pipeline {
   private append(key: TableKey, json: string): void {
     this.options.spool.append(key, json);
     this.open[key].push(json);
-    if (this.openSince === undefined) this.openSince = Date.now();
+    if (this.openSince === undefined) this.startBlockClock();
+  }
+
+  /** A block's first row starts its clock: it is sealed max_interval_ms later at the latest. */
+  private startBlockClock(): void {
+    this.openSince = Date.now();
+    this.sealTimer = setTimeout(() => this.tick(), this.options.maxIntervalMs);
+  }
+
+  /** Stops the block timer (shutdown seals explicitly). */
+  close(): void {
+    clearTimeout(this.sealTimer);
   }
 
   private deadLetter(raw: string, reason: string, receivedAt: number): void {
