@@ -8,6 +8,8 @@ import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
 import { DATABASE } from "../sql/src/runner";
+import { buildBundle } from "../superset/src/bundle";
+import { SupersetAssets } from "../superset/src/pulumi";
 import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
 import { DATASOURCE_UID, GrafanaServer } from "./components/grafana";
 import { IngesterService } from "./components/ingester";
@@ -19,12 +21,12 @@ import { SchemaMigrations } from "./dynamic/schemaMigrations";
 import { grafanaContent } from "./grafanaContent";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "./ingesterConfig";
 import { StackSecrets } from "./secrets";
-import { buildBundle } from "../superset/src/bundle";
-import { SupersetAssets } from "../superset/src/pulumi";
 
 export const REPO_ROOT = resolve(__dirname, "..");
 /** Built images' contexts are staged here (git-ignored), holding only what each Dockerfile copies. */
 const BUILD_CONTEXTS = resolve(REPO_ROOT, ".cache", "build-contexts");
+/** The ingester's /metrics and /healthz port inside its container (ingest's config default). */
+const INGESTER_METRICS_PORT = 9464;
 
 /** What `pulumi stack output` shows. Passwords are secrets: visible only with --show-secrets. */
 export interface StackOutputs {
@@ -222,7 +224,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
           products: cfg.products,
           channels: cfg.channels,
           clickhouse: { ...clickhouse.internal, user: writer.name },
-          metricsPort: 9464,
+          metricsPort: INGESTER_METRICS_PORT,
           spoolDir,
           instance: `${cfg.namePrefix}-ingester`,
         }),
@@ -231,7 +233,7 @@ export function deployStack(cfg: StackConfig): StackOutputs {
         dataDir: "/var/lib/ingest",
         passwordEnv: INGESTER_PASSWORD_ENV,
         password: writer.password,
-        metricsPort: 9464,
+        metricsPort: INGESTER_METRICS_PORT,
         hostMetricsPort: cfg.ingesterMetricsPort,
       },
       { dependsOn: [schema] },
