@@ -3,6 +3,7 @@
 // create = import; update = import (overwrite) + delete what the new bundle dropped;
 // delete = delete every object the last import made.
 import type * as pulumi from "@pulumi/pulumi";
+import { DASHBOARD_SLUG } from "./assets";
 import type { AssetUuids } from "./bundle";
 import { deployAssets, removeAssets } from "./deploy";
 
@@ -76,7 +77,7 @@ async function deploy(inputs: SupersetAssetsInputs, previous?: AssetUuids): Prom
       previous,
     );
     const base = new URL(inputs.supersetUrl).origin;
-    return { ...inputs, importedChecksum: result.checksum, uuids: result.uuids, dashboardUrl: `${base}/superset/dashboard/streamstack-markets/` };
+    return { ...inputs, importedChecksum: result.checksum, uuids: result.uuids, dashboardUrl: `${base}/superset/dashboard/${DASHBOARD_SLUG}/` };
   } catch (err) {
     throw new Error(`SupersetAssets could not import the assets into ${inputs.supersetUrl}: ${(err as Error).message}`);
   }

@@ -219,9 +219,10 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         const id = ids.get(vwapChart.yaml.uuid)!;
         const saved = (await client.getJson<{ result: { query_context: string } }>(`/api/v1/chart/${id}`)).result;
         const context = JSON.parse(saved.query_context) as { queries: Array<{ filters: unknown[] }> };
-        context.queries[0]!.filters.push({ col: "product_id", op: "IN", val: ["ETH-USD"] });
+        // The second value carries a quote: where_in must escape it (no injection, no syntax error).
+        context.queries[0]!.filters.push({ col: "product_id", op: "IN", val: ["ETH-USD", "x') OR 1=1 --"] });
         const sql = await chartSql(vwapChart.yaml.uuid, { ...context, result_type: "query" });
-        assert.match(sql, /array\('ETH-USD'\)/, "filter_values pushed the product into the dataset query");
+        assert.match(sql, /array\('ETH-USD', /, "filter_values pushed the products into the dataset query");
         const rows = await run(sql);
         assert.ok(rows.length > 0);
         assert.deepEqual([...new Set(rows.map((r) => r.product_id))], ["ETH-USD"]);

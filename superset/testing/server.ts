@@ -7,13 +7,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export const SUPERSET_VERSION = "6.1.0";
 const SUPERSET_DIR = resolve(__dirname, "..");
 const REPO_ROOT = resolve(SUPERSET_DIR, "..");
 export const CONSTRAINTS_FILE = join(SUPERSET_DIR, `constraints-${SUPERSET_VERSION}-py311.txt`);
-export const VENV_DIR = join(REPO_ROOT, ".cache", `superset-venv-${SUPERSET_VERSION}`);
+/** The cached venv (git-ignored). STREAMSTACK_SUPERSET_VENV moves it, e.g. to a CI cache directory. */
+export const VENV_DIR = process.env.STREAMSTACK_SUPERSET_VENV || join(REPO_ROOT, ".cache", `superset-venv-${SUPERSET_VERSION}`);
 /**
  * What the venv gets. rich, cachetools and Flask-Caching 2.3.1 are pinned by the constraints
  * file; named here too because a resolver left alone drops or upgrades them and Superset breaks
@@ -73,7 +74,7 @@ export async function ensureSupersetVenv(log: (line: string) => void = console.l
   const fingerprint = installFingerprint(availability.python);
   if (existsSync(marker) && readFileSync(marker, "utf8") === fingerprint) return bin;
 
-  mkdirSync(join(REPO_ROOT, ".cache"), { recursive: true });
+  mkdirSync(dirname(VENV_DIR), { recursive: true });
   const lock = `${VENV_DIR}.lock`;
   const lockDeadline = Date.now() + 15 * 60_000;
   for (;;) {
@@ -87,7 +88,7 @@ export async function ensureSupersetVenv(log: (line: string) => void = console.l
   }
   try {
     if (existsSync(marker) && readFileSync(marker, "utf8") === fingerprint) return bin;
-    log(`Installing apache-superset ${SUPERSET_VERSION} into ${VENV_DIR} (first run or constraints changed; about a minute)…`);
+    log(`Installing apache-superset ${SUPERSET_VERSION} into ${VENV_DIR} (first run or constraints changed; about 2 minutes)…`);
     rmSync(VENV_DIR, { recursive: true, force: true });
     run(availability.python, ["-m", "venv", VENV_DIR]);
     run(join(bin, "pip"), ["install", "--disable-pip-version-check", "--no-input", "-q", "-c", CONSTRAINTS_FILE, ...REQUIREMENTS]);
