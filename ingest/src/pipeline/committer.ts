@@ -12,6 +12,8 @@ export interface QueuedBlock extends BlockRange {
   lines?: BlockLines;
   /** Receive times (ms) of the block's ticker rows, for the latency histogram. */
   receivedAt?: number[];
+  /** When the block was sealed (ms); absent for blocks recovered from the spool. */
+  sealedAt?: number;
 }
 
 export interface CommitterOptions {

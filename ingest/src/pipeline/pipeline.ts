@@ -108,7 +108,7 @@ export class Pipeline {
     clearTimeout(this.sealTimer);
     this.sealTimer = undefined;
     if (!range) return;
-    const block: QueuedBlock = { ...range, lines, receivedAt };
+    const block: QueuedBlock = { ...range, lines, receivedAt, sealedAt: Date.now() };
     this.options.committer.enqueue(block);
   }
 

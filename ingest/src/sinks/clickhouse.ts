@@ -90,7 +90,7 @@ export class ClickHouseSink {
   /** One ingest_stats row; a failure is logged and skipped (the next row carries the totals). */
   async insertStats(row: Record<string, unknown>, token: string): Promise<boolean> {
     try {
-      await this.insertOnce(this.options.tables.stats, [JSON.stringify(row)], token);
+      await this.insertOnce(this.options.tables.stats, `${JSON.stringify(row)}\n`, token);
       return true;
     } catch (err) {
       this.options.log.warn("could not write ingest_stats", { reason: classifyInsertError(err).summary });
@@ -123,11 +123,13 @@ export class ClickHouseSink {
   }
 
   private async insertRetrying(table: string, lines: readonly string[], token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
+    // Encoded once for all attempts: during an outage the same block is retried for minutes.
+    const body = lines.join("\n") + "\n";
     for (let attempt = 0; ; attempt++) {
       if (abort.aborted) throw new InsertAborted(`insert into ${table} abandoned at shutdown; the rows stay in the spool`);
       try {
         const started = performance.now();
-        await this.insertOnce(table, lines, token);
+        await this.insertOnce(table, body, token);
         this.options.metrics.insertTook(table.split(".").pop()!, (performance.now() - started) / 1000);
         if (this.problem) this.options.log.info("ClickHouse accepts inserts again", { table, after_attempts: attempt + 1 });
         this.problem = undefined;
@@ -153,9 +155,8 @@ export class ClickHouseSink {
     }
   }
 
-  private insertOnce(table: string, lines: readonly string[], token: string): Promise<void> {
+  private insertOnce(table: string, body: string, token: string): Promise<void> {
     return this.exclusive(async () => {
-      const body = lines.join("\n") + "\n";
       const abort = new AbortController();
       const call = this.client
         .exec({
