@@ -157,6 +157,23 @@ describe("streamstack under the real Pulumi engine (external services)", { skip:
     };
     for (const kind of KINDS) for (const uuid of want[kind]) assert.notEqual(await client!.findId(kind, uuid), undefined, `${kind} ${uuid} is in Superset`);
     assert.deepEqual(await countsByKind(), want, "every asset exactly once, nothing else");
+
+    // The post-deploy verification ran last, in the provider process, against this Superset.
+    const resources = (await env.stack.exportStack()).deployment.resources ?? [];
+    const verification = resources.find((r: { type: string }) => /PostDeployVerification/.test(r.type));
+    assert.ok(verification, "the stack has a PostDeployVerification resource");
+    const results = (verification.outputs as { results: Array<{ check: string; status: string }> }).results;
+    assert.deepEqual(
+      results.map((r) => [r.check, r.status]),
+      [
+        ["clickhouse users", "skipped"],
+        ["grafana", "skipped"],
+        ["superset health", "ok"],
+        [`superset database ${uuids.database}`, "ok"],
+        ["superset database connection", "skipped"],
+        ["ticks arrive", "skipped"],
+      ],
+    );
   });
 
   test("a second up reports zero changes", async () => {
