@@ -4,7 +4,7 @@
 // node_modules/@pulumi/pulumi.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
@@ -30,10 +30,14 @@ let cachedRoot: string | undefined;
 export function pulumiRoot(): string {
   if (cachedRoot) return cachedRoot;
   const fromEnv = process.env.STREAMSTACK_PULUMI_ROOT;
-  cachedRoot = fromEnv && fromEnv.length > 0
+  const root = fromEnv && fromEnv.length > 0
     ? fromEnv
     : execFileSync("bash", [join(REPO, "scripts", "pulumi-cli.sh"), "--root"], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60_000 }).trim();
-  return cachedRoot;
+  if (!existsSync(join(root, "bin", "pulumi"))) {
+    throw new Error(`${join(root, "bin", "pulumi")} does not exist (from ${fromEnv ? "STREAMSTACK_PULUMI_ROOT" : "scripts/pulumi-cli.sh --root"})`);
+  }
+  cachedRoot = root;
+  return root;
 }
 
 export function pinnedVersion(): string {
