@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { stringify } from "yaml";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
-import { DASHBOARD_SLUG, REFRESH_SECONDS, type ClickHouseConnection } from "../src/assets";
+import { assetUuid, DASHBOARD_SLUG, REFRESH_SECONDS, type ClickHouseConnection } from "../src/assets";
 import { serveClickHouseHttp, type ClickHouseHttpEndpoint } from "../testing/clickhouse-http";
-import { buildBundle, type AssetUuids, type Bundle } from "../src/bundle";
+import { BUNDLE_ROOT, buildBundle, type AssetUuids, type Bundle } from "../src/bundle";
+import { createZip } from "../src/zip";
 import { deployAssets, removeAssets } from "../src/deploy";
 import { SupersetClient, type AssetKind } from "../src/importer";
 import {
@@ -298,6 +300,25 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     await deployAssets(deployRequest());
     const afterImport = await snapshot(bundle.uuids);
     assert.deepEqual(afterImport, before);
+  });
+
+  test("an update deletes what the previous bundle had and the new one dropped, and only that", async () => {
+    // A previous bundle with one more chart: import it, then deploy the current bundle with the
+    // previous uuids, as the provider's update does.
+    const extraUuid = assetUuid("chart:dropped-in-this-test");
+    const base = bundle.assets.charts[2]!;
+    const extraChart = stringify({ ...base.yaml, slice_name: "Dropped chart", uuid: extraUuid }, { lineWidth: 0 });
+    const files = [...bundle.files].map(([path, content]) => ({ path: `${BUNDLE_ROOT}/${path}`, content }));
+    files.push({ path: `${BUNDLE_ROOT}/charts/dropped_in_this_test.yaml`, content: extraChart });
+    await client.importBundle(createZip(files), { [bundle.databaseFile]: CLICKHOUSE_PASSWORD });
+    const extraId = await client.findId("chart", extraUuid);
+    assert.ok(extraId, "the previous bundle's extra chart exists");
+
+    const previous = { ...bundle.uuids, charts: [...bundle.uuids.charts, extraUuid] };
+    const result = await deployAssets(deployRequest(), previous);
+    assert.deepEqual(result.deletedUuids, [extraUuid]);
+    assert.equal(await client.findId("chart", extraUuid), undefined);
+    for (const uuid of bundle.uuids.charts) assert.equal(await client.findId("chart", uuid), ids.get(uuid), "the kept charts keep their ids");
   });
 
   test("bootstrap.sh is safe to run again on the same metadata database", () => {
