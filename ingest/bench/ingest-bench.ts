@@ -99,6 +99,11 @@ async function storedCount(engine: TestEngine): Promise<number> {
   return Number(((await r.json()) as Array<{ c: string }>)[0]!.c);
 }
 
+async function uniqueCount(engine: TestEngine): Promise<number> {
+  const r = await engine.client.query({ query: "SELECT uniqExact(product_id, sequence) AS u FROM coinbase_demo.coinbase_ticker", format: "JSONEachRow" });
+  return Number(((await r.json()) as Array<{ u: string }>)[0]!.u);
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
@@ -240,6 +245,7 @@ async function outage(): Promise<void> {
   const drainSeconds = (Date.now() - drainStart) / 1000;
   await ingester.stop("bench");
   const count = await storedCount(engine);
+  const unique = await uniqueCount(engine);
   server.child.kill();
   await engine.close();
   log(`outage: sent ${sent}, stored ${count}, outage peak ${mb(outagePeak)}, drain ${drainSeconds}s peak ${mb(phasePeak)}`);
@@ -250,7 +256,7 @@ async function outage(): Promise<void> {
   });
   results.push({
     measure: "… then ClickHouse back: drain of the spool",
-    result: `${count.toLocaleString("en")} of ${sent.toLocaleString("en")} ticks stored (${count === sent ? "none lost, none twice" : "MISMATCH"}) in ${drainSeconds.toFixed(1)} s; peak RSS while draining ${mb(phasePeak)}`,
+    result: `${count.toLocaleString("en")} of ${sent.toLocaleString("en")} ticks stored (${count === sent && unique === sent ? "count and uniqExact(product_id, sequence) both equal the number sent: none lost, none twice" : `MISMATCH: ${unique} unique`}) in ${drainSeconds.toFixed(1)} s; peak RSS while draining ${mb(phasePeak)}`,
     target: "no loss, ≤ 200 MB",
   });
 }
