@@ -8,7 +8,7 @@ import { Spool } from "../src/pipeline/spool";
 import { one, realisticTickers, rows, tempDir } from "./helpers";
 import { runCli } from "./process";
 
-const TICKS = 60_000;
+const TICKS = 30_000;
 
 function config(dir: string, feed: string): string {
   const path = join(dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
@@ -60,7 +60,7 @@ test("kill -9 mid-stream, restart: each tick that reached the spool is stored ex
   for (;;) {
     const text = await (await fetch(metricsUrl)).text();
     const stored = Number(/ingest_rows_stored_total\{table="ticker"\} (\d+)/.exec(text)?.[1] ?? 0);
-    if (stored >= 6_000) break;
+    if (stored >= 4_000) break;
     await new Promise((r) => setTimeout(r, 10));
   }
   first.child.kill("SIGKILL");
