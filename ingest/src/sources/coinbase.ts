@@ -45,7 +45,8 @@ export class CoinbaseSource implements Source {
     if (this.state === "stopped") return;
     this.state = "connecting";
     this.log.info("connecting to the exchange", { url: this.config.wss_url, attempt: this.attempt + 1 });
-    const socket = new WebSocket(this.config.wss_url, { handshakeTimeout: this.config.subscribe_timeout_ms, perMessageDeflate: false });
+    // maxPayload: a ticker is < 1 KB; a runaway frame must not take the heap (ws default is 100 MiB).
+    const socket = new WebSocket(this.config.wss_url, { handshakeTimeout: this.config.subscribe_timeout_ms, perMessageDeflate: false, maxPayload: 1024 * 1024 });
     this.socket = socket;
     socket.on("open", () => {
       if (socket !== this.socket) return;
