@@ -58,7 +58,7 @@ export class LocalImage extends pulumi.ComponentResource {
     );
     this.image = new docker.RemoteImage(
       `${name}-local`,
-      { name: this.build.imageName, keepLocally: false, forceRemove: true },
+      { name: this.imageName, keepLocally: false, forceRemove: true },
       { parent: this, dependsOn: [this.build] },
     );
     this.imageId = this.image.imageId;
