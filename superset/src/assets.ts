@@ -461,6 +461,9 @@ export function buildAssets(connection: ClickHouseConnection): Assets {
       dataset: vwap,
       timeGrain: "PT5M",
       metrics: ["vwap"],
+      // Products trade at prices orders of magnitude apart (BTC ~10^4–10^5, SOL ~10^2): on a
+      // linear axis every line but the dearest is flat.
+      extraParams: { logAxis: true },
     }),
     timeseriesChart({
       key: "ohlc_1m",
@@ -470,6 +473,7 @@ export function buildAssets(connection: ClickHouseConnection): Assets {
       dataset: ohlc,
       timeGrain: "PT1M",
       metrics: ["open", "high", "low", "close"],
+      extraParams: { logAxis: true },
     }),
     timeseriesChart({
       key: "trades_per_minute",

@@ -4,6 +4,7 @@
 // Skips (with the reason) where Python 3 with venv/pip is missing; CI has it, so it runs there.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { stringify } from "yaml";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
@@ -23,12 +24,14 @@ import {
   seriesKey,
   type FixtureTick,
 } from "../testing/fixtures";
+import { CHROMIUM_ARGS, findChromium } from "../testing/browser";
 import { startSuperset, supersetAvailability, type SupersetServer } from "../testing/server";
 
 const availability = supersetAvailability();
 const skip = availability.ok ? false : `SKIPPED: no real Superset here: ${availability.reason}`;
 if (skip) console.log(`# superset/test/superset.test.ts ${skip}`);
 
+const chromium = findChromium();
 const CLICKHOUSE_USER = "streamstack_superset";
 const CLICKHOUSE_PASSWORD = randomBytes(12).toString("base64url");
 
@@ -293,6 +296,46 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     }
     assert.ok(clickhouseHttp.statements.length > 0, "Superset connected to ClickHouse");
     assert.ok(!clickhouseHttp.statements.includes("<auth failed>"), "always with the injected password");
+  });
+
+  test("the dashboard renders its three charts and the product filter in a real browser", { skip: chromium ? false : "SKIPPED: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)" }, async () => {
+    const { chromium: playwright } = await import("playwright-core");
+    const browser = await playwright.launch({ executablePath: chromium!, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
+      const chartRequests: Array<{ status: number; at: number; sliceId: number | undefined }> = [];
+      page.on("response", (response) => {
+        const url = new URL(response.url());
+        if (url.pathname !== "/api/v1/chart/data") return;
+        const formData = url.searchParams.get("form_data");
+        const sliceId = formData ? (JSON.parse(formData) as { slice_id?: number }).slice_id : undefined;
+        chartRequests.push({ status: response.status(), at: Date.now(), sliceId });
+      });
+      await page.goto(`${server.url}/login/`);
+      await page.fill("#username", server.username);
+      await page.fill("#password", server.password);
+      await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 60_000 }), page.click('button[type="submit"]')]);
+
+      const opened = Date.now();
+      await page.goto(`${server.url}/superset/dashboard/${DASHBOARD_SLUG}/`);
+      const charts = page.locator('[data-test="chart-grid-component"]');
+      await page.locator('[data-test="chart-grid-component"] canvas').nth(2).waitFor({ timeout: 90_000 }); // three charts drawn
+      assert.equal(await charts.count(), 3);
+      for (const chart of bundle.assets.charts) await page.getByText(chart.yaml.slice_name, { exact: true }).first().waitFor();
+      await page.getByText("3 options").first().waitFor({ timeout: 30_000 }); // the Product filter loaded its choices
+      // Wait past two 10 s refresh periods: every chart is asked for again.
+      await page.waitForTimeout(25_000);
+      // For people reading a CI run or reviewing a change: what the dashboard looked like.
+      await page.screenshot({ path: join(__dirname, "..", "..", ".cache", "superset-dashboard.png"), fullPage: true });
+      assert.equal(await page.locator('[data-test="chart-grid-component"] [role="alert"]').count(), 0, "no chart shows an error");
+      assert.ok(chartRequests.length > 0 && chartRequests.every((r) => r.status === 200), `chart data requests: ${JSON.stringify(chartRequests)}`);
+      for (const uuid of bundle.uuids.charts) {
+        const times = chartRequests.filter((r) => r.sliceId === ids.get(uuid)).map((r) => r.at - opened);
+        assert.ok(times.length >= 2, `chart ${ids.get(uuid)} was loaded and refreshed (requests at ${times.join(", ")} ms)`);
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   test("a second import changes nothing", async () => {
