@@ -176,6 +176,14 @@ describe("streamstack under the real Pulumi engine (external services)", { skip:
     );
   });
 
+  test("the stack outputs carry the Superset dashboard URL from the assets resource", { skip: noSuperset }, async () => {
+    // A class field declared without `declare` (e.g. `public readonly x!: Output<…>`) is reset to
+    // undefined after the Resource constructor ran (tsconfig target ES2022 defines class fields),
+    // and the output silently disappears: only a real run shows it.
+    const outputs = await env.stack.outputs();
+    assert.match(String(outputs.supersetDashboardUrl?.value), new RegExp(`^${proxy!.url}/superset/dashboard/`));
+  });
+
   test("a second up reports zero changes", async () => {
     env.events.length = 0;
     const result = await env.stack.up({ onEvent: (e) => env.events.push(e) });
