@@ -73,12 +73,14 @@ function supersetAssetsProvider(): pulumi.dynamic.ResourceProvider {
 }
 
 export class SupersetAssets extends pulumi.dynamic.Resource {
+  // `declare`: with target ES2022 a plain field declaration is a class field initialised to
+  // undefined after super() returns, wiping the output Pulumi has just set.
   /** Object UUIDs in Superset (what delete removes). */
-  public readonly uuids!: pulumi.Output<AssetUuids>;
+  declare public readonly uuids: pulumi.Output<AssetUuids>;
   /** sha256 of the bundle last imported. */
-  public readonly importedChecksum!: pulumi.Output<string>;
+  declare public readonly importedChecksum: pulumi.Output<string>;
   /** The dashboard, under supersetUrl. */
-  public readonly dashboardUrl!: pulumi.Output<string>;
+  declare public readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: SupersetAssetsArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(

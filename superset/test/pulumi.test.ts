@@ -17,7 +17,9 @@ before(async () => {
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: args.inputs };
+        // What the provider's create returns besides the inputs.
+        const outputs = { dashboardUrl: "http://127.0.0.1:8088/superset/dashboard/streamstack-markets/", importedChecksum: "c".repeat(64) };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs } };
       },
       call(args) {
         return args.inputs;
@@ -29,9 +31,11 @@ before(async () => {
   );
 });
 
+let resource: import("../src/pulumi").SupersetAssets | undefined;
+
 async function registerAssets(): Promise<{ type: string; name: string; inputs: Record<string, unknown> }> {
   const { SupersetAssets } = await import("../src/pulumi");
-  new SupersetAssets("superset-assets", {
+  resource = new SupersetAssets("superset-assets", {
     supersetUrl: "http://127.0.0.1:8088",
     adminUser: "admin",
     adminPassword: "admin-pw-not-real-0000",
@@ -100,4 +104,11 @@ test("the provider's check names each bad input", async () => {
   const properties = failures.map((f) => f.property);
   for (const p of ["supersetUrl", "adminUser", "adminPassword", "clickhousePort", "bundleChecksum"]) assert.ok(properties.includes(p), `${p} reported`);
   assert.deepEqual(changedKeys({ clickhousePort: 8123, adminUser: "a" }, { clickhousePort: 8124, adminUser: "a" }), ["clickhousePort"]);
+});
+
+test("the resource exposes the provider's outputs (dashboardUrl, importedChecksum)", async () => {
+  if (!resource) await registerAssets();
+  const value = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply((v) => resolve(v)));
+  assert.equal(await value(resource!.dashboardUrl), "http://127.0.0.1:8088/superset/dashboard/streamstack-markets/");
+  assert.equal(await value(resource!.importedChecksum), "c".repeat(64));
 });
