@@ -3,34 +3,11 @@
 // Each file runs in its own process (chdb allows one engine directory per process).
 // Pass paths or folders to run a subset: npm test -- sql ingest/test/config.test.ts
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { findFiles, repoRoot } from "./find-files.mjs";
 
-const root = new URL("..", import.meta.url).pathname;
 const roots = process.argv.slice(2);
 const searchIn = roots.length > 0 ? roots : ["sql", "ingest", "grafana", "superset", "infra", "scripts"];
-
-function collect(path, out) {
-  const full = join(root, path);
-  let st;
-  try {
-    st = statSync(full);
-  } catch {
-    return;
-  }
-  if (st.isFile()) {
-    if (full.endsWith(".test.ts")) out.push(relative(root, full));
-    return;
-  }
-  for (const entry of readdirSync(full)) {
-    if (entry === "node_modules" || entry.startsWith(".") || entry === "dist") continue;
-    collect(join(path, entry), out);
-  }
-}
-
-const files = [];
-for (const p of searchIn) collect(p, files);
-files.sort();
+const files = findFiles(searchIn, ".test.ts");
 if (files.length === 0) {
   console.error(`No *.test.ts files under ${searchIn.join(", ")}`);
   process.exit(1);
@@ -39,6 +16,6 @@ console.log(`Running ${files.length} test files`);
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-reporter=spec", `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files],
-  { cwd: root, stdio: "inherit", env: process.env },
+  { cwd: repoRoot, stdio: "inherit", env: process.env },
 );
 process.exit(result.status ?? 1);
