@@ -188,6 +188,15 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
     let resolveDone!: (code: number) => void;
     const done = new Promise<number>((resolve) => (resolveDone = resolve));
     let stopping: Promise<number> | undefined;
+    // The flush deadline starts with a stop request (signal), also when a finished replay is
+    // already draining: a SIGTERM must end the process within Docker's grace either way.
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    let startDeadline!: () => void;
+    const deadlineReached = new Promise<boolean>((resolve) => {
+      startDeadline = () => {
+        if (!deadlineTimer) deadlineTimer = setTimeout(() => resolve(false), config.shutdown_timeout_ms);
+      };
+    });
 
     const shutdown = (reason: string, options: { drainAll: boolean; exitCode: number }): Promise<number> => {
       if (stopping) return stopping;
@@ -197,17 +206,9 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
         pipeline.seal();
         pipeline.close();
         spool.flush();
-        let drained = true;
-        if (options.drainAll) {
-          await committer.idle();
-        } else {
-          let timer: NodeJS.Timeout | undefined;
-          drained = await Promise.race([
-            committer.idle().then(() => true),
-            new Promise<boolean>((r) => (timer = setTimeout(() => r(false), config.shutdown_timeout_ms))),
-          ]);
-          clearTimeout(timer);
-        }
+        if (!options.drainAll) startDeadline();
+        const drained = await Promise.race([committer.idle().then(() => true), deadlineReached]);
+        clearTimeout(deadlineTimer);
         if (!drained) {
           const left = committer.pendingRows;
           await committer.abandon();
@@ -236,7 +237,10 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
       httpPort: http?.port,
       done,
       health,
-      stop: (reason) => shutdown(reason, { drainAll: false, exitCode: 0 }),
+      stop: (reason) => {
+        startDeadline();
+        return shutdown(reason, { drainAll: false, exitCode: 0 });
+      },
     };
   } catch (err) {
     for (const cleanup of cleanups.reverse()) await cleanup();

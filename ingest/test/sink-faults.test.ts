@@ -129,3 +129,34 @@ test("a row ClickHouse refuses is found by splitting the batch and dead-lettered
   assert.match(dead[0]!.reason, /coinbase_ticker refused the row: ClickHouse \d+/);
   assert.ok(dead[0]!.raw.includes(`"sequence":${target},`), "the dead letter keeps the row as the ingester sent it");
 });
+
+test("SIGTERM-style stop while ClickHouse hangs: stops within the deadline, and the next start stores the rows once", async () => {
+  const { path, valid } = replayFile();
+  const spoolDir = tempDir("spool");
+  const handle = { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+  const stuck = { ...noFaults(), hangNext: 1_000_000 };
+  const first = await startIngester(
+    testConfig({
+      source: { type: "replay", path },
+      spool: { dir: spoolDir },
+      sink: { type: "embedded", path: "(injected)", request_timeout_ms: 60_000 },
+      shutdown_timeout_ms: 500,
+    }),
+    { clickhouse: handle, wrapClient: () => faultyClient(engine.client, stuck), defaultMetrics: false },
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  const stopping = Date.now();
+  assert.equal(await first.stop("test: SIGTERM"), 0);
+  assert.ok(Date.now() - stopping < 3_000, `stopped in ${Date.now() - stopping} ms despite an insert hanging for 60 s`);
+  assert.equal(Number((await one<{ c: string }>(engine.client, "SELECT count() AS c FROM coinbase_demo.coinbase_ticker")).c), 0);
+
+  // Next start, same spool, nothing new to read: the spool alone brings every row in, once.
+  const empty = join(tempDir("replay"), "empty.ndjson");
+  writeFileSync(empty, "");
+  const second = await startIngester(testConfig({ source: { type: "replay", path: empty }, spool: { dir: spoolDir } }), {
+    clickhouse: handle,
+    defaultMetrics: false,
+  });
+  assert.equal(await second.done, 0);
+  await assertStoredOnce(valid);
+});

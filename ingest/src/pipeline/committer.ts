@@ -65,10 +65,16 @@ export class Committer {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops retrying (shutdown deadline): uncommitted blocks stay in the spool for the next start. */
-  async abandon(): Promise<void> {
+  /**
+   * Stops retrying (shutdown deadline): uncommitted blocks stay in the spool for the next start.
+   * An insert already sent is not waited for beyond `graceMs` (it may hang until its timeout);
+   * if it lands anyway, its token makes the next start's retry of the block a no-op.
+   */
+  async abandon(graceMs = 500): Promise<void> {
     this.abort.abort();
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
   }
 
   private kick(): void {
