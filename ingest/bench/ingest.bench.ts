@@ -1,5 +1,5 @@
 // The ingester's benchmark (issue 3): one run, one table.
-//   node --import tsx ingest/bench/ingest-bench.ts [--quick]
+//   node --import tsx ingest/bench/ingest.bench.ts [--quick]
 // 1. throughput: local ws server at maximum rate → rows committed into the embedded engine
 // 2. latency p50/p99, receive → committed, at a fixed moderate rate
 // 3. RSS during a 60 s ClickHouse outage at 20k msg/s (inserts fail), then the drain
