@@ -1,26 +1,11 @@
 // Generated raw ticker rows for tests and benchmarks: several products, random-walk prices,
 // sequence numbers that jump as the real feed's do, optional shuffling (out-of-order) and
 // late rows. Deterministic for a given seed.
+import type { TickerRow } from "../../ingest/src/pipeline/decode";
+import { prng } from "../../ingest/src/sources/synthetic";
 
-export interface TickRow {
-  sequence: number;
-  trade_id: number;
-  price: number;
-  last_size: number;
-  /** 'YYYY-MM-DD hh:mm:ss.ffffff' UTC, as ClickHouse's DateTime64(6, 'UTC') takes it. */
-  time: string;
-  product_id: string;
-  side: "buy" | "sell";
-  open_24h: number;
-  volume_24h: number;
-  low_24h: number;
-  high_24h: number;
-  volume_30d: number;
-  best_bid: number;
-  best_bid_size: number;
-  best_ask: number;
-  best_ask_size: number;
-}
+/** A raw-table row, as the ingester writes it (ingested_at is set by the server). */
+export type TickRow = TickerRow;
 
 export interface GenerateOptions {
   products?: readonly string[];
@@ -33,17 +18,6 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-/** Mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function formatTime(epochMicros: number): string {
   const ms = Math.floor(epochMicros / 1000);

@@ -2,6 +2,7 @@
 // SQL results are checked against (straight from the raw ticks, not from the rollups).
 // Realistic numbering: per product, `sequence` jumps by a random amount (the ticker channel
 // skips numbers by design), trade_id jumps too, some ticks carry no traded size.
+import { prng } from "../../ingest/src/sources/synthetic";
 
 export interface FixtureTick {
   readonly sequence: number;
@@ -22,17 +23,6 @@ export interface FixtureTick {
   readonly best_ask_size: number;
 }
 
-/** Small deterministic PRNG (mulberry32) so a failing run can be replayed with its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function formatTime(ms: number, micros = 0): string {
   const d = new Date(ms);
