@@ -160,7 +160,7 @@ async function engineInsertAlone(): Promise<void> {
     const lines: string[] = [];
     for (let i = 0; i < 50_000; i++) {
       const d = decode(gen.ticker());
-      if (d.kind === "ticker") lines.push(JSON.stringify(d.row));
+      if (d.kind === "ticker") lines.push(d.line);
     }
     const started = performance.now();
     const result = await engine.client.exec({
@@ -289,8 +289,7 @@ function parseCeiling(): void {
   const parseRate = messages.length / ((performance.now() - t) / 1000);
   t = performance.now();
   for (const m of messages) {
-    const d = decode(m);
-    if (d.kind === "ticker") JSON.stringify(d.row);
+    decode(m); // a ticker's decode includes its row's JSONEachRow line
   }
   const decodeRate = messages.length / ((performance.now() - t) / 1000);
   log(`parse: ${parseRate.toFixed(0)} / decode+encode ${decodeRate.toFixed(0)} msg/s`);
