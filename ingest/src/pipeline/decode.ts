@@ -105,13 +105,16 @@ function ticker(m: Record<string, unknown>): Decoded {
     best_ask_size: decimal("best_ask_size", m.best_ask_size),
   };
   // Built directly rather than with JSON.stringify(row), the largest per-message cost. No string
-  // escaping is needed: product_id, side and time hold only characters their checks allow.
-  const line =
-    `{"sequence":${sequence},"trade_id":${trade_id},"price":${json(m.price, row.price)},"last_size":${json(m.last_size, last_size)},` +
-    `"time":"${time}","product_id":"${product_id}","side":"${side}","open_24h":${json(m.open_24h, row.open_24h)},` +
-    `"volume_24h":${json(m.volume_24h, row.volume_24h)},"low_24h":${json(m.low_24h, row.low_24h)},"high_24h":${json(m.high_24h, row.high_24h)},` +
-    `"volume_30d":${json(m.volume_30d, row.volume_30d)},"best_bid":${json(m.best_bid, row.best_bid)},"best_bid_size":${json(m.best_bid_size, row.best_bid_size)},` +
-    `"best_ask":${json(m.best_ask, row.best_ask)},"best_ask_size":${json(m.best_ask_size, row.best_ask_size)}}`;
+  // escaping is needed: product_id, side and time hold only characters their checks allow. Joined
+  // from an array, not `+`: V8 keeps a `+`-built string as a rope of ~40 pieces, which the block
+  // cache then holds, several times the memory (measured: end to end 25% slower under the heap cap).
+  const line = [
+    '{"sequence":', sequence, ',"trade_id":', trade_id, ',"price":', json(m.price, row.price), ',"last_size":', json(m.last_size, last_size),
+    ',"time":"', time, '","product_id":"', product_id, '","side":"', side, '","open_24h":', json(m.open_24h, row.open_24h),
+    ',"volume_24h":', json(m.volume_24h, row.volume_24h), ',"low_24h":', json(m.low_24h, row.low_24h), ',"high_24h":', json(m.high_24h, row.high_24h),
+    ',"volume_30d":', json(m.volume_30d, row.volume_30d), ',"best_bid":', json(m.best_bid, row.best_bid), ',"best_bid_size":', json(m.best_bid_size, row.best_bid_size),
+    ',"best_ask":', json(m.best_ask, row.best_ask), ',"best_ask_size":', json(m.best_ask_size, row.best_ask_size), "}",
+  ].join("");
   return { kind: "ticker", row, line };
 }
 
