@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decode } from "../src/pipeline/decode";
+import { prng } from "../src/sources/synthetic";
 import { sampleLines } from "./helpers";
 
 test("every message of the recorded session decodes to its kind", () => {
@@ -90,4 +91,37 @@ test("matches and last_match carry trade ids; error messages keep message and re
   assert.deepEqual(match, { kind: "match", productId: "BTC-USD", tradeId: 10, sequence: 50, time: "2026-11-24 21:00:00.100000" });
   assert.equal(decode('{"type":"last_match","trade_id":9,"sequence":40,"product_id":"BTC-USD","time":"2026-11-24T21:00:00Z"}').kind, "match");
   assert.deepEqual(decode(sampleLines().at(-1)!), { kind: "error", message: "Failed to subscribe: FOO-BAR is not a valid product" });
+});
+
+test("a ticker's JSONEachRow line is exactly JSON.stringify(row), whatever form its decimals take", () => {
+  const lineMatchesRow = (message: string) => {
+    const d = decode(message);
+    assert.equal(d.kind, "ticker");
+    if (d.kind === "ticker") assert.equal(d.line, JSON.stringify(d.row), message);
+  };
+  const tickers = sampleLines().filter((l) => decode(l).kind === "ticker");
+  assert.equal(tickers.length, 36);
+  for (const line of tickers) lineMatchesRow(line);
+
+  // The line copies a decimal's text when that is already JS's shortest form; these probe the
+  // edges of that shortcut: trailing and leading zeros, 15 vs 16 significant digits, values
+  // around 1e-6 and 1e21, exponents, integers, and JSON numbers instead of strings.
+  const ticker = JSON.parse(tickers[0]!) as Record<string, unknown>;
+  const edges = [
+    "0", "0.0", "00", "0.000", "007.5", "0.10", "89500.00", "12.0", "100", "12300", "5",
+    "0.000001", "0.0000010", "0.0000001", "0.00000123", "0.00001234", "1e-7", "1.5E3", "2e+2",
+    "123456789012345", "1234567890123456", "12345678901234567890", "0.123456789012345", "0.1234567890123456",
+    "9007199254740993", "999999999999999999999", "1000000000000000000000", "100000000000000000000", "3104.30000000000000001",
+    "91203.16", "0.84961386", "312345.12345678", "10234.56781234",
+  ];
+  const random = prng(7);
+  for (let i = 0; i < 2_000; i++) {
+    const intPart = String(Math.floor(random() * 10 ** Math.floor(random() * 12)));
+    const fraction = String(Math.floor(random() * 10 ** 9)).padStart(9, "0").slice(0, Math.floor(random() * 10));
+    edges.push(fraction ? `${intPart}.${fraction}` : intPart);
+  }
+  for (const text of edges) lineMatchesRow(JSON.stringify({ ...ticker, price: text, best_bid_size: text, last_size: text }));
+  for (const n of [0, 1.5, 3104.3, 1e-7, 1e21, 123456789.123456789]) lineMatchesRow(JSON.stringify({ ...ticker, price: n }));
+  delete ticker.last_size;
+  lineMatchesRow(JSON.stringify(ticker));
 });

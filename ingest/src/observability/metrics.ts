@@ -15,6 +15,7 @@ export class IngestMetrics {
   readonly registry = new Registry();
   readonly totals: Totals = { received: 0, stored: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
   private readonly received: Counter<"kind">;
+  private readonly receivedByKind = new Map<string, Counter.Internal>();
   private readonly stored: Counter<"table">;
   private readonly deadLetters: Counter<"stage">;
   private readonly duplicates: Counter<"channel">;
@@ -59,7 +60,10 @@ export class IngestMetrics {
 
   message(kind: string): void {
     this.totals.received++;
-    this.received.inc({ kind });
+    // Called for every message: the labelled child is looked up once per kind, not per call.
+    let child = this.receivedByKind.get(kind);
+    if (!child) this.receivedByKind.set(kind, (child = this.received.labels(kind)));
+    child.inc();
   }
   rowsStored(table: string, n: number): void {
     if (table === "ticker") this.totals.stored += n;

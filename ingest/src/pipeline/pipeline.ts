@@ -48,7 +48,7 @@ export class Pipeline {
       case "ticker": {
         const row = decoded.row;
         if (tracker.ticker(row.product_id, row.sequence, row.time, gaps)) {
-          this.append("ticker", JSON.stringify(row));
+          this.append("ticker", decoded.line);
           this.openReceivedAt.push(receivedAt);
         } else {
           metrics.duplicate("ticker");
