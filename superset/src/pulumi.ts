@@ -4,12 +4,14 @@
 // Pulumi serializes a dynamic provider's functions into the state and runs them in a separate
 // node process (pulumi-resource-pulumi-nodejs) with another working directory, where .ts files
 // only load once tsx is registered. So the provider here captures nothing but two absolute paths
-// (strings) and, inside each method, registers tsx and requires assetsProvider.ts from disk.
+// (strings) and, inside each method, registers tsx and requires assetsProvider.ts from disk: the
+// same shell as our other dynamic providers (infra/dynamic/lazyProvider.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { AssetUuids } from "./bundle";
 import { buildBundle } from "./bundle";
+import { lazyProvider } from "../../infra/dynamic/lazyProvider";
 
 /** sha256 of the asset definitions alone (connection-independent): changes when a chart, dataset, query file or the dashboard changes. */
 export function assetsChecksum(): string {
@@ -40,38 +42,6 @@ export interface SupersetAssetsArgs {
   readonly bundleChecksum?: pulumi.Input<string>;
 }
 
-interface TsxFlag {
-  __streamstackTsx?: unknown;
-}
-
-function supersetAssetsProvider(): pulumi.dynamic.ResourceProvider {
-  const tsxApi = require.resolve("tsx/cjs/api");
-  const file = join(__dirname, "assetsProvider.ts");
-  // Each method repeats the requires: serialized functions share no helper on purpose.
-  return {
-    async check(olds, news) {
-      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
-      return require(file).provider.check(olds, news);
-    },
-    async diff(id, olds, news) {
-      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
-      return require(file).provider.diff(id, olds, news);
-    },
-    async create(inputs) {
-      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
-      return require(file).provider.create(inputs);
-    },
-    async update(id, olds, news) {
-      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
-      return require(file).provider.update(id, olds, news);
-    },
-    async delete(id, props) {
-      if (!(globalThis as TsxFlag).__streamstackTsx) (globalThis as TsxFlag).__streamstackTsx = require(tsxApi).register();
-      return require(file).provider.delete(id, props);
-    },
-  };
-}
-
 export class SupersetAssets extends pulumi.dynamic.Resource {
   // `declare`: with target ES2022 a plain field declaration is a class field initialised to
   // undefined after super() returns, wiping the output Pulumi has just set.
@@ -84,7 +54,7 @@ export class SupersetAssets extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SupersetAssetsArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      supersetAssetsProvider(),
+      lazyProvider(join(__dirname, "assetsProvider.ts")),
       name,
       {
         supersetUrl: args.supersetUrl,
