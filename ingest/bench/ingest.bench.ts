@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { parseConfig } from "../src/config/load";
 import { startIngester } from "../src/main";
-import { decode } from "../src/pipeline/decode";
+import { decode, tickerRowOf } from "../src/pipeline/decode";
 import type { SinkClient } from "../src/sinks/clickhouse";
 import { TickerGenerator } from "../src/sources/synthetic";
 import { tempDir } from "../test/helpers";
@@ -310,7 +310,7 @@ async function baseline(): Promise<void> {
   while (Date.now() < until) {
     const d = decode(gen.ticker());
     if (d.kind !== "ticker") throw new Error("generator broke");
-    await engine.client.insert({ table: "coinbase_demo.coinbase_ticker", values: [d.row], format: "JSONEachRow" });
+    await engine.client.insert({ table: "coinbase_demo.coinbase_ticker", values: [tickerRowOf(d.line)], format: "JSONEachRow" });
     n++;
   }
   const rate = n / ((Date.now() - started) / 1000);

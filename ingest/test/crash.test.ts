@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
+import { tickerRowOf } from "../src/pipeline/decode";
 import { Spool } from "../src/pipeline/spool";
 import { one, realisticTickers, rows, tempDir } from "./helpers";
 import { runCli } from "./process";
@@ -94,6 +95,6 @@ test("kill -9 mid-stream, restart: each tick that reached the spool is stored ex
 });
 
 function key(line: string): string {
-  const row = JSON.parse(line) as { product_id: string; sequence: number };
+  const row = tickerRowOf(line);
   return `${row.product_id}:${row.sequence}`;
 }

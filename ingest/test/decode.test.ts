@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { test } from "node:test";
-import { decode } from "../src/pipeline/decode";
+import { openMigratedEngine } from "../../sql/testing/engine";
+import { decode, decodeParsed, TICKER_COLUMNS, tickerRowOf } from "../src/pipeline/decode";
+import { fastTicker } from "../src/pipeline/fast-ticker";
 import { prng } from "../src/sources/synthetic";
-import { sampleLines } from "./helpers";
+import { realisticTickers, rows, sampleLines } from "./helpers";
 
 test("every message of the recorded session decodes to its kind", () => {
   const kinds = sampleLines().map((l) => decode(l).kind);
@@ -18,7 +21,8 @@ test("a ticker maps to the raw table's columns: numbers parsed from strings, mic
   const d = decode(line);
   assert.equal(d.kind, "ticker");
   if (d.kind !== "ticker") return;
-  assert.deepEqual(d.row, {
+  assert.deepEqual([d.productId, d.sequence, d.time], ["ETH-USD", 58010000026, "2026-11-24 21:00:00.208176"]);
+  assert.deepEqual(tickerRowOf(d.line), {
     sequence: 58010000026,
     trade_id: 571000003,
     price: 3104.3,
@@ -68,7 +72,10 @@ test("a ticker without trade fields (the first after subscribing) is kept with z
   delete ticker.side;
   const d = decode(JSON.stringify(ticker));
   assert.equal(d.kind, "ticker");
-  if (d.kind === "ticker") assert.deepEqual([d.row.trade_id, d.row.last_size, d.row.side], [0, 0, ""]);
+  if (d.kind === "ticker") {
+    const row = tickerRowOf(d.line);
+    assert.deepEqual([row.trade_id, row.last_size, row.side], [0, 0, ""]);
+  }
 });
 
 test("unknown types are recognised, not refused (Coinbase may add types at any time)", () => {
@@ -79,7 +86,7 @@ test("time fractions are normalised to microseconds", () => {
   const ticker = JSON.parse(sampleLines()[1]!) as Record<string, unknown>;
   const at = (time: string) => {
     const d = decode(JSON.stringify({ ...ticker, time }));
-    return d.kind === "ticker" ? d.row.time : d.kind;
+    return d.kind === "ticker" ? d.time : d.kind;
   };
   assert.equal(at("2026-11-24T21:00:00Z"), "2026-11-24 21:00:00.000000");
   assert.equal(at("2026-11-24T21:00:00.5Z"), "2026-11-24 21:00:00.500000");
@@ -93,26 +100,95 @@ test("matches and last_match carry trade ids; error messages keep message and re
   assert.deepEqual(decode(sampleLines().at(-1)!), { kind: "error", message: "Failed to subscribe: FOO-BAR is not a valid product" });
 });
 
-test("a ticker's JSONEachRow line is exactly JSON.stringify(row), whatever form its decimals take", () => {
-  const lineMatchesRow = (message: string) => {
-    const d = decode(message);
-    assert.equal(d.kind, "ticker");
-    if (d.kind === "ticker") assert.equal(d.line, JSON.stringify(d.row), message);
-  };
+test("a ticker's line holds each decimal as text that reads back to Number(text), whatever form it takes", () => {
   const tickers = sampleLines().filter((l) => decode(l).kind === "ticker");
   assert.equal(tickers.length, 36);
-  for (const line of tickers) lineMatchesRow(line);
-
-  // The line copies a decimal's text when that is already JS's shortest form; these probe the
-  // edges of that shortcut: trailing and leading zeros, 15 vs 16 significant digits, values
-  // around 1e-6 and 1e21, exponents, integers, and JSON numbers instead of strings.
   const ticker = JSON.parse(tickers[0]!) as Record<string, unknown>;
+  for (const text of decimalEdges()) {
+    const d = decode(JSON.stringify({ ...ticker, price: text, best_bid_size: text, last_size: text }));
+    assert.equal(d.kind, "ticker", text);
+    if (d.kind !== "ticker") continue;
+    const row = tickerRowOf(d.line);
+    assert.deepEqual([row.price, row.best_bid_size, row.last_size], [Number(text), Number(text), Number(text)], text);
+  }
+  for (const n of [0, 1.5, 3104.3, 1e-7, 1e21, 123456789.123456789]) {
+    const d = decode(JSON.stringify({ ...ticker, price: n }));
+    assert.equal(d.kind === "ticker" && tickerRowOf(d.line).price, n);
+  }
+});
+
+test("the fast path takes Coinbase's own ticker shape, and whatever it accepts the reference decodes identically", () => {
+  // Coinbase's tickers (the recorded session and generated ones in the same shape) take the fast path.
+  const tickers = [...sampleLines().filter((l) => l.includes('"type":"ticker"')), ...realisticTickers(2_000)];
+  for (const line of tickers) assert.ok(fastTicker(line), `fast path refused a Coinbase-shaped ticker: ${line}`);
+
+  // Mutations of real tickers: every field's value replaced by edge cases, keys reordered,
+  // removed or duplicated, whitespace and escapes added, text cut or appended. The fast path may
+  // decline any of them; what it accepts must be exactly what the reference makes of it.
+  const random = prng(11);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const values = [
+    ...decimalEdges().slice(0, 60), "", "-1", "1e999", "9".repeat(400), "abc", "BTC-USD", "btc-usd", "A-B", "buy", "sell", "hold", "\u0031",
+    "2026-11-24T21:00:00Z", "2026-11-24T21:00:00.5Z", "2026-11-24T21:00:00.123456789Z", "2026-13-24T21:00:00.1Z", "2026-02-31T25:00:00.1Z", "1969-12-31T23:59:59Z",
+    "2026-11-24 21:00:00", 0, 7, 58010000026, 9007199254740991, 9007199254740993, 1234567890123456, -3, 1.5, null, true, [], {},
+  ];
+  let accepted = 0;
+  let compared = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const base = JSON.parse(pick(tickers)) as Record<string, unknown>;
+    const keys = Object.keys(base);
+    let text: string;
+    switch (i % 6) {
+      case 0:
+        base[pick(keys)] = pick(values);
+        text = JSON.stringify(base);
+        break;
+      case 1: {
+        const shuffled = Object.fromEntries(keys.sort(() => random() - 0.5).map((k) => [k, base[k]]));
+        text = JSON.stringify(shuffled);
+        break;
+      }
+      case 2:
+        delete base[pick(keys)];
+        text = JSON.stringify(base);
+        break;
+      case 3: {
+        const json = JSON.stringify(base);
+        const at = Math.floor(random() * json.length);
+        text = json.slice(0, at) + pick([" ", "\n", '"', ",", "}", "0", "\\", '"x":1,', "\u0030"]) + json.slice(at);
+        break;
+      }
+      case 4: {
+        const json = JSON.stringify(base);
+        text = random() < 0.5 ? json.slice(0, Math.floor(random() * json.length)) : `${json}${pick([" ", "\n", "x", "}", ",{}"])}`;
+        break;
+      }
+      default: {
+        base[pick(keys)] = pick(values);
+        base[pick(keys)] = pick(values);
+        text = JSON.stringify(base, null, random() < 0.3 ? 1 : undefined);
+      }
+    }
+    const fast = fastTicker(text);
+    compared++;
+    if (fast === undefined) continue;
+    accepted++;
+    assert.deepEqual(fast, decodeParsed(text), text);
+  }
+  // The property is only worth something if both sides were exercised.
+  assert.ok(accepted > 2_000 && accepted < compared - 2_000, `fast path accepted ${accepted} of ${compared}`);
+});
+
+/** Decimal texts that probe the edges of copying a decimal's text into the line. */
+function decimalEdges(): string[] {
+  // Trailing and leading zeros, 15 vs 16 significant digits, values around 1e-6 and 1e21,
+  // exponents, integers, long fractions.
   const edges = [
     "0", "0.0", "00", "0.000", "007.5", "0.10", "89500.00", "12.0", "100", "12300", "5",
     "0.000001", "0.0000010", "0.0000001", "0.00000123", "0.00001234", "1e-7", "1.5E3", "2e+2",
     "123456789012345", "1234567890123456", "12345678901234567890", "0.123456789012345", "0.1234567890123456",
     "9007199254740993", "999999999999999999999", "1000000000000000000000", "100000000000000000000", "3104.30000000000000001",
-    "91203.16", "0.84961386", "312345.12345678", "10234.56781234",
+    "0.0000000000000000000001", "0.00000000000000000000001", "1.0000000000000000000000", "91203.16", "0.84961386", "312345.12345678", "10234.56781234",
   ];
   const random = prng(7);
   for (let i = 0; i < 2_000; i++) {
@@ -120,8 +196,38 @@ test("a ticker's JSONEachRow line is exactly JSON.stringify(row), whatever form 
     const fraction = String(Math.floor(random() * 10 ** 9)).padStart(9, "0").slice(0, Math.floor(random() * 10));
     edges.push(fraction ? `${intPart}.${fraction}` : intPart);
   }
-  for (const text of edges) lineMatchesRow(JSON.stringify({ ...ticker, price: text, best_bid_size: text, last_size: text }));
-  for (const n of [0, 1.5, 3104.3, 1e-7, 1e21, 123456789.123456789]) lineMatchesRow(JSON.stringify({ ...ticker, price: n }));
-  delete ticker.last_size;
-  lineMatchesRow(JSON.stringify(ticker));
+  return edges;
+}
+
+test("ClickHouse reads every decimal of a line to the very double JavaScript reads from the message", async () => {
+  // The line copies decimal text instead of printing the parsed number; this holds only if the
+  // engine rounds that text exactly as Number() does. Checked bit for bit through the sink's own
+  // INSERT (the raw table, TabSeparated), over the edge cases above.
+  const engine = await openMigratedEngine();
+  try {
+    const ticker = JSON.parse(sampleLines().find((l) => l.includes('"type":"ticker"'))!) as Record<string, unknown>;
+    const texts = decimalEdges();
+    const lines = texts.map((text, i) => {
+      const d = decode(JSON.stringify({ ...ticker, sequence: i + 1, price: text, best_ask_size: text }));
+      assert.equal(d.kind, "ticker", text);
+      return d.kind === "ticker" ? d.line : "";
+    });
+    await engine.client.exec({
+      query: `INSERT INTO coinbase_demo.coinbase_ticker (${TICKER_COLUMNS.join(", ")}) FORMAT TabSeparated`,
+      values: Readable.from([lines.join("\n") + "\n"], { objectMode: false }),
+    });
+    const stored = await rows<{ sequence: string; price_bits: string; size_bits: string }>(
+      engine.client,
+      "SELECT sequence, toString(reinterpretAsUInt64(price)) AS price_bits, toString(reinterpretAsUInt64(best_ask_size)) AS size_bits FROM coinbase_demo.coinbase_ticker ORDER BY sequence",
+    );
+    assert.equal(stored.length, texts.length);
+    const bits = (n: number) => new BigUint64Array(new Float64Array([n]).buffer)[0]!.toString();
+    for (const row of stored) {
+      const text = texts[Number(row.sequence) - 1]!;
+      assert.equal(row.price_bits, bits(Number(text)), `price ${text}`);
+      assert.equal(row.size_bits, bits(Number(text)), `best_ask_size ${text}`);
+    }
+  } finally {
+    await engine.close();
+  }
 });

@@ -3,11 +3,17 @@ import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { blockToken } from "../src/pipeline/committer";
+import { tickerLineOf, type TickerRow } from "../src/pipeline/decode";
 import { Spool } from "../src/pipeline/spool";
 import { tempDir } from "./helpers";
 
 const OPTS = { segmentBytes: 64 * 1024 * 1024, fsync: false };
-const row = (i: number) => JSON.stringify({ product_id: i % 2 ? "BTC-USD" : "ETH-USD", sequence: 1000 + i * 17, time: `2026-11-24 21:00:00.${String(i).padStart(6, "0")}` });
+const tickerRow = (i: number): TickerRow => ({
+  sequence: 1000 + i * 17, trade_id: 500 + i, price: 91203.16, last_size: 0.5, time: `2026-11-24 21:00:00.${String(i).padStart(6, "0")}`,
+  product_id: i % 2 ? "BTC-USD" : "ETH-USD", side: "buy", open_24h: 1, volume_24h: 2, low_24h: 3, high_24h: 4, volume_30d: 5,
+  best_bid: 6, best_bid_size: 7, best_ask: 8, best_ask_size: 9,
+});
+const row = (i: number) => tickerLineOf(tickerRow(i));
 
 test("sealed blocks come back after a reopen with the same ranges, rows and dedup tokens", () => {
   const dir = tempDir("spool");
@@ -62,7 +68,7 @@ test("a line torn by a crash is cut off and the spool keeps working", () => {
   const a = spool.seal()!;
   spool.close();
   const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".wal"))!);
-  appendFileSync(segment, 'T{"product_id":"BTC-USD","seq'); // no newline: the write never finished
+  appendFileSync(segment, "R1017\t501\t91203.1"); // no newline: the write never finished
   const reopened = Spool.open(dir, OPTS);
   assert.deepEqual(reopened.recovered.blocks, [a]);
   assert.deepEqual(reopened.recovered.openLines.ticker, []);
@@ -102,4 +108,20 @@ test("uncommitted bytes grow with appends and fall with commits", () => {
   spool.commit(a.end);
   assert.equal(spool.uncommittedBytes, 0);
   spool.close();
+});
+
+test("tickers kept as JSON by an older spool are read back as TabSeparated lines, none lost", () => {
+  const dir = tempDir("spool");
+  const { spool } = Spool.open(dir, OPTS);
+  spool.close();
+  // What the ingester wrote before tickers became TabSeparated: tag T, the row as JSON.
+  const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".wal"))!);
+  appendFileSync(segment, `T${JSON.stringify(tickerRow(1))}\nT${JSON.stringify(tickerRow(2))}\n#\nT${JSON.stringify(tickerRow(3))}\n`);
+  const reopened = Spool.open(dir, OPTS);
+  const [block] = reopened.recovered.blocks;
+  assert.deepEqual(reopened.spool.read(block!).ticker, [row(1), row(2)]);
+  assert.deepEqual(reopened.recovered.openLines.ticker, [row(3)]);
+  assert.equal(reopened.recovered.newestTicker.get("BTC-USD")!.sequence, tickerRow(3).sequence);
+  assert.equal(reopened.recovered.newestTicker.get("ETH-USD")!.sequence, tickerRow(2).sequence);
+  reopened.spool.close();
 });

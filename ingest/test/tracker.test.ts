@@ -11,7 +11,7 @@ function feed(tracker: FeedTracker, lines: string[], gaps: GapRow[] = []) {
   let duplicates = 0;
   for (const line of lines) {
     const d = decode(line);
-    if (d.kind === "ticker") (tracker.ticker(d.row.product_id, d.row.sequence, d.row.time, gaps) ? stored++ : duplicates++);
+    if (d.kind === "ticker") (tracker.ticker(d.productId, d.sequence, d.time, gaps) ? stored++ : duplicates++);
     if (d.kind === "heartbeat") tracker.heartbeat(d.productId, d.sequence, d.time, gaps);
     if (d.kind === "match") if (!tracker.match(d.productId, d.tradeId, d.sequence, d.time, gaps)) duplicates++;
   }
@@ -41,7 +41,7 @@ test("seeding with the newest stored sequence makes a restart skip what is store
   const newest = new Map<string, { sequence: number; time: string }>();
   for (const l of tickers.slice(0, 20)) {
     const d = decode(l);
-    if (d.kind === "ticker") newest.set(d.row.product_id, { sequence: d.row.sequence, time: d.row.time });
+    if (d.kind === "ticker") newest.set(d.productId, { sequence: d.sequence, time: d.time });
   }
   const restarted = new FeedTracker(NOW);
   restarted.seed([...newest].map(([productId, s]) => ({ productId, ...s })), { recordRestartGap: false });

@@ -46,8 +46,7 @@ export class Pipeline {
     const gaps = this.gapScratch;
     switch (decoded.kind) {
       case "ticker": {
-        const row = decoded.row;
-        if (tracker.ticker(row.product_id, row.sequence, row.time, gaps)) {
+        if (tracker.ticker(decoded.productId, decoded.sequence, decoded.time, gaps)) {
           this.append("ticker", decoded.line);
           this.openReceivedAt.push(receivedAt);
         } else {

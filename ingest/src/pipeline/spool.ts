@@ -4,15 +4,19 @@
 // crash is deduplicated instead of stored twice. Segments are deleted only once committed.
 //
 // Layout of <dir>: checkpoint.json {epoch, committed} and <16-digit base offset>.wal segments.
-// A line is <tag><JSON row>\n (tags below) or the block marker "#\n". Offsets are global bytes.
+// A line is <tag><row>\n (tags below) or the block marker "#\n". Offsets are global bytes. A row
+// is kept in the form it is sent in: a ticker as its TabSeparated line, the others as JSON.
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { tickerLineOf, tickerRowOf, type TickerRow } from "./decode";
 
 export type TableKey = "ticker" | "dead" | "gap";
 export const TABLE_KEYS: readonly TableKey[] = ["ticker", "dead", "gap"];
-const TAG: Record<TableKey, string> = { ticker: "T", dead: "D", gap: "G" };
-const KEY_BY_TAG: Record<string, TableKey> = { T: "ticker", D: "dead", G: "gap" };
+const TAG: Record<TableKey, string> = { ticker: "R", dead: "D", gap: "G" };
+// "T": a ticker as JSON, as spools written before tickers became TabSeparated hold them; read
+// back, it is converted, so an upgrade with rows still in the spool loses none of them.
+const KEY_BY_TAG: Record<string, TableKey> = { R: "ticker", T: "ticker", D: "dead", G: "gap" };
 const MARKER = "#\n";
 const SEGMENT = /^(\d{16})\.wal$/;
 const READ_CHUNK = 1 << 20;
@@ -217,7 +221,7 @@ export class Spool {
               open = [];
             } else if (part.length > 0) {
               open.push(part);
-              if (part[0] === "T") noteTicker(newestTicker, part);
+              if (part[0] === "R" || part[0] === "T") noteTicker(newestTicker, part);
             }
           }
           carry = Buffer.from(buf.subarray(from));
@@ -270,11 +274,11 @@ function addLine(lines: BlockLines, line: string): void {
   if (line.length === 0 || line === "#") return;
   const key = KEY_BY_TAG[line[0]!];
   if (!key) throw new Error(`spool: unknown record tag ${JSON.stringify(line[0])}: the spool was written by something else`);
-  lines[key].push(line.slice(1));
+  lines[key].push(line[0] === "T" ? tickerLineOf(JSON.parse(line.slice(1)) as TickerRow) : line.slice(1));
 }
 
 function noteTicker(newest: Map<string, { sequence: number; time: string }>, line: string): void {
-  const row = JSON.parse(line.slice(1)) as { product_id: string; sequence: number; time: string };
+  const row = line[0] === "T" ? (JSON.parse(line.slice(1)) as TickerRow) : tickerRowOf(line.slice(1));
   const seen = newest.get(row.product_id);
   if (!seen || seen.sequence < row.sequence) newest.set(row.product_id, { sequence: row.sequence, time: row.time });
 }

@@ -1,12 +1,14 @@
 // Writes rows to ClickHouse with the same @clickhouse/client calls for a server and for the
-// embedded engine. Rows arrive already encoded as JSONEachRow lines (from the spool) and are sent
-// as they are. Every insert carries its settings explicitly: the embedded engine applies settings
+// embedded engine. Rows arrive already encoded (from the spool) and are sent as they are: tickers
+// as TabSeparated lines (the cheapest text format for ClickHouse to read, and half the bytes of
+// JSON), dead letters and gaps as JSONEachRow (free text that JSON escapes for us). Every insert carries its settings explicitly: the embedded engine applies settings
 // as session-wide SETs, so one left out would silently inherit the previous insert's value.
 import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
+import { TICKER_COLUMNS } from "../pipeline/decode";
 import type { TableKey } from "../pipeline/spool";
 import type { TrackerSeed } from "../pipeline/tracker";
 import { nowClickhouse } from "../pipeline/tracker";
@@ -41,6 +43,14 @@ export interface SinkOptions {
   readonly metrics: IngestMetrics;
 }
 
+/** What follows the table name in each table's INSERT: the columns sent and their format. */
+const INSERT_FORMAT: Record<TableKey | "stats", string> = {
+  ticker: `(${TICKER_COLUMNS.join(", ")}) FORMAT TabSeparated`,
+  dead: "FORMAT JSONEachRow",
+  gap: "FORMAT JSONEachRow",
+  stats: "FORMAT JSONEachRow",
+};
+
 export class InsertAborted extends Error {}
 
 export interface SinkProblem extends ClassifiedError {
@@ -64,7 +74,7 @@ export class ClickHouseSink {
    */
   async store(key: TableKey, lines: readonly string[], token: string, abort: AbortSignal): Promise<void> {
     if (lines.length === 0) return;
-    const refused = await this.insertRetrying(this.options.tables[key], lines, token, abort);
+    const refused = await this.insertRetrying(key, lines, token, abort);
     if (!refused) {
       this.options.metrics.rowsStored(key, lines.length);
       return;
@@ -90,7 +100,7 @@ export class ClickHouseSink {
   /** One ingest_stats row; a failure is logged and skipped (the next row carries the totals). */
   async insertStats(row: Record<string, unknown>, token: string): Promise<boolean> {
     try {
-      await this.insertOnce(this.options.tables.stats, `${JSON.stringify(row)}\n`, token);
+      await this.insertOnce("stats", `${JSON.stringify(row)}\n`, token);
       return true;
     } catch (err) {
       this.options.log.warn("could not write ingest_stats", { reason: classifyInsertError(err).summary });
@@ -122,14 +132,15 @@ export class ClickHouseSink {
     return missing;
   }
 
-  private async insertRetrying(table: string, lines: readonly string[], token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
+  private async insertRetrying(key: TableKey, lines: readonly string[], token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
+    const table = this.options.tables[key];
     // Encoded once for all attempts: during an outage the same block is retried for minutes.
     const body = lines.join("\n") + "\n";
     for (let attempt = 0; ; attempt++) {
       if (abort.aborted) throw new InsertAborted(`insert into ${table} abandoned at shutdown; the rows stay in the spool`);
       try {
         const started = performance.now();
-        await this.insertOnce(table, body, token);
+        await this.insertOnce(key, body, token);
         this.options.metrics.insertTook(table.split(".").pop()!, (performance.now() - started) / 1000);
         if (this.problem) this.options.log.info("ClickHouse accepts inserts again", { table, after_attempts: attempt + 1 });
         this.problem = undefined;
@@ -155,12 +166,13 @@ export class ClickHouseSink {
     }
   }
 
-  private insertOnce(table: string, body: string, token: string): Promise<void> {
+  private insertOnce(key: TableKey | "stats", body: string, token: string): Promise<void> {
+    const table = this.options.tables[key];
     return this.exclusive(async () => {
       const abort = new AbortController();
       const call = this.client
         .exec({
-          query: `INSERT INTO ${table} FORMAT JSONEachRow`,
+          query: `INSERT INTO ${table} ${INSERT_FORMAT[key]}`,
           values: Readable.from([body], { objectMode: false }),
           clickhouse_settings: {
             ...this.options.settings,
