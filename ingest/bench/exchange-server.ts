@@ -1,9 +1,16 @@
 // A local stand-in for the Coinbase websocket, for benchmarks: acks the subscribe, then streams
-// Coinbase-shaped tickers (realistic sequence jumps) either as fast as the socket takes them
-// (--count N) or at a fixed rate (--rate R --seconds S). Prints {"port": …} when listening and
-// {"sent": …} when done. Run in its own process so it does not share the ingester's CPU core.
-import type { AddressInfo } from "node:net";
-import { WebSocketServer, type WebSocket } from "ws";
+// Coinbase-shaped tickers (Coinbase's key order, realistic sequence jumps) either as fast as the
+// socket takes them (--count N) or at a fixed rate (--rate R --seconds S). Prints {"port": …}
+// when listening and {"sent": …} when done. Run in its own process.
+//
+// The load generator must cost as little CPU as possible, since it shares the machine with the
+// ingester it measures: so this is a minimal RFC 6455 server rather than the `ws` library. For
+// --count, every message is generated and framed before the client connects, and the frames go
+// out in 256 KiB writes; at a rate, each 5 ms tick writes its due frames in one write. (Frames
+// from a server are not masked, so a frame is a 2- or 4-byte header and the text.)
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
@@ -11,46 +18,74 @@ const count = Number(args.get("count") ?? 0);
 const rate = Number(args.get("rate") ?? 0);
 const seconds = Number(args.get("seconds") ?? 0);
 const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD"];
+const WRITE_BYTES = 256 * 1024;
 
 class Tickers {
   private readonly seq = PRODUCTS.map((_, i) => 90_000_000_000 + i * 1_000_000_000);
   private readonly trade = PRODUCTS.map((_, i) => 700_000_000 + i * 10_000_000);
   private n = 0;
-  next(): string {
+  next(nowMs: number): string {
     const i = this.n++ % PRODUCTS.length;
     this.seq[i]! += 1 + (this.n % 37);
     this.trade[i]! += 1 + (this.n % 3);
-    const now = new Date().toISOString().replace("Z", `${String(this.n % 1000).padStart(3, "0")}Z`);
+    const time = new Date(nowMs).toISOString().replace("Z", `${String(this.n % 1000).padStart(3, "0")}Z`);
     const price = (91_000 + (this.n % 1000) / 10).toFixed(2);
-    return `{"type":"ticker","sequence":${this.seq[i]},"product_id":"${PRODUCTS[i]}","price":"${price}","open_24h":"90012.11","volume_24h":"10234.56781234","low_24h":"89500.00","high_24h":"92000.00","volume_30d":"312345.12345678","best_bid":"${price}","best_bid_size":"0.84961386","best_ask":"${price}","best_ask_size":"1.65387740","side":"${this.n % 2 ? "buy" : "sell"}","time":"${now}","trade_id":${this.trade[i]},"last_size":"0.04536560"}`;
+    return `{"type":"ticker","sequence":${this.seq[i]},"product_id":"${PRODUCTS[i]}","price":"${price}","open_24h":"90012.11","volume_24h":"10234.56781234","low_24h":"89500.00","high_24h":"92000.00","volume_30d":"312345.12345678","best_bid":"${price}","best_bid_size":"0.84961386","best_ask":"${price}","best_ask_size":"1.65387740","side":"${this.n % 2 ? "buy" : "sell"}","time":"${time}","trade_id":${this.trade[i]},"last_size":"0.04536560"}`;
   }
 }
 
-function streamMax(socket: WebSocket, total: number, done: (sent: number) => void): void {
-  const gen = new Tickers();
-  let sent = 0;
-  const pump = () => {
-    while (sent < total && socket.bufferedAmount < 4 * 1024 * 1024) {
-      socket.send(gen.next());
-      sent++;
+/** One unmasked text frame (opcode 1, FIN). */
+function frame(text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  const header = payload.length < 126 ? Buffer.from([0x81, payload.length]) : Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff]);
+  if (payload.length > 0xffff) throw new Error("bench frames are below 64 KiB");
+  return Buffer.concat([header, payload]);
+}
+
+/** Frames packed into chunks of about WRITE_BYTES (frames are never split across chunks). */
+function pack(frames: Buffer[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let pending: Buffer[] = [];
+  let size = 0;
+  for (const f of frames) {
+    pending.push(f);
+    size += f.length;
+    if (size >= WRITE_BYTES) {
+      chunks.push(Buffer.concat(pending, size));
+      pending = [];
+      size = 0;
     }
-    if (sent >= total) return done(sent);
-    setTimeout(pump, 1);
+  }
+  if (size > 0) chunks.push(Buffer.concat(pending, size));
+  return chunks;
+}
+
+function streamMax(socket: Socket, chunks: Buffer[], total: number, done: (sent: number) => void): void {
+  let next = 0;
+  const pump = () => {
+    while (next < chunks.length) {
+      const ok = socket.write(chunks[next++]!);
+      if (!ok) return void socket.once("drain", pump);
+    }
+    done(total);
   };
   pump();
 }
 
-function streamRate(socket: WebSocket, perSecond: number, forSeconds: number, done: (sent: number) => void): void {
+function streamRate(socket: Socket, perSecond: number, forSeconds: number, done: (sent: number) => void): void {
   const gen = new Tickers();
   const started = Date.now();
   let sent = 0;
   const timer = setInterval(() => {
-    const elapsed = Date.now() - started;
+    const now = Date.now();
+    const elapsed = now - started;
     const due = Math.min(Math.floor((elapsed / 1000) * perSecond), perSecond * forSeconds);
+    const frames: Buffer[] = [];
     while (sent < due) {
-      socket.send(gen.next());
+      frames.push(frame(gen.next(now)));
       sent++;
     }
+    if (frames.length > 0) socket.write(Buffer.concat(frames));
     if (elapsed >= forSeconds * 1000) {
       clearInterval(timer);
       done(sent);
@@ -58,16 +93,35 @@ function streamRate(socket: WebSocket, perSecond: number, forSeconds: number, do
   }, 5);
 }
 
-const server = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
-server.on("listening", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
-server.on("connection", (socket) => {
-  socket.once("message", () => {
-    socket.send(JSON.stringify({ type: "subscriptions", channels: [{ name: "ticker", product_ids: PRODUCTS }] }));
+// For --count: everything generated and framed up front, before the client connects.
+const prebuilt = count > 0 ? (() => {
+  const gen = new Tickers();
+  const start = Date.now();
+  return pack(Array.from({ length: count }, (_, i) => frame(gen.next(start + Math.floor(i / 100)))));
+})() : [];
+
+const server = createServer((_req, res) => res.writeHead(426).end("websocket only"));
+server.on("upgrade", (req, socket: Socket) => {
+  const key = req.headers["sec-websocket-key"];
+  if (typeof key !== "string") return void socket.destroy();
+  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.setNoDelay(true);
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  let subscribed = false;
+  let beat: NodeJS.Timeout | undefined;
+  socket.on("data", (data: Buffer) => {
+    const opcode = data[0]! & 0x0f;
+    if (opcode === 8) return void socket.end(Buffer.from([0x88, 0])); // close → close
+    if (subscribed || opcode !== 1) return; // the subscribe is the first text frame; nothing else matters
+    subscribed = true;
+    socket.write(frame(JSON.stringify({ type: "subscriptions", channels: [{ name: "ticker", product_ids: PRODUCTS }] })));
     const done = (sent: number) => console.log(JSON.stringify({ sent }));
-    if (count > 0) streamMax(socket, count, done);
+    if (count > 0) streamMax(socket, prebuilt, count, done);
     else streamRate(socket, rate, seconds, done);
     // Heartbeats keep the ingester's watchdog quiet after the stream ends.
-    const beat = setInterval(() => socket.send(JSON.stringify({ type: "heartbeat", product_id: "BTC-USD", sequence: 1, last_trade_id: 0, time: new Date().toISOString() })), 1000);
-    socket.on("close", () => clearInterval(beat));
+    beat = setInterval(() => socket.write(frame(JSON.stringify({ type: "heartbeat", product_id: "BTC-USD", sequence: 1, last_trade_id: 0, time: new Date().toISOString() }))), 1000);
   });
+  socket.on("error", () => undefined);
+  socket.on("close", () => clearInterval(beat));
 });
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));

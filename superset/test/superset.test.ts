@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { stringify } from "yaml";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { assetUuid, DASHBOARD_SLUG, REFRESH_SECONDS, type ClickHouseConnection } from "../src/assets";
-import { serveClickHouseHttp, type ClickHouseHttpEndpoint } from "../testing/clickhouse-http";
+import { serveClickHouseHttp, type ClickHouseHttpEndpoint } from "../../sql/testing/clickhouse-http";
 import { BUNDLE_ROOT, buildBundle, type AssetUuids, type Bundle } from "../src/bundle";
 import { createZip } from "../src/zip";
 import { deployAssets, removeAssets } from "../src/deploy";

@@ -183,8 +183,10 @@ export class ClickHouseSink {
           },
           abort_signal: abort.signal,
         })
-        .then((result) => {
-          result.stream.destroy();
+        .then(async (result) => {
+          // An INSERT answers with an empty body. Reading it to its end (not destroying the
+          // stream) hands the socket back to the keep-alive pool for the next insert.
+          for await (const _ of result.stream) void _;
         });
       await withTimeout(call, this.options.timeoutMs, () => abort.abort(), `insert into ${table} took longer than ${this.options.timeoutMs} ms`);
     });

@@ -48,7 +48,15 @@ export class CoinbaseSource implements Source {
     this.state = "connecting";
     this.log.info("connecting to the exchange", { url: this.config.wss_url, attempt: this.attempt + 1 });
     // maxPayload: a ticker is < 1 KB; a runaway frame must not take the heap (ws default is 100 MiB).
-    const socket = new WebSocket(this.config.wss_url, { handshakeTimeout: this.config.subscribe_timeout_ms, perMessageDeflate: false, maxPayload: 1024 * 1024 });
+    // skipUTF8Validation: the text is decoded once anyway (toString below), and a message with
+    // bytes that are not UTF-8 then reaches decode with U+FFFD in their place and is checked and
+    // dead-lettered like any bad message — instead of ws closing the connection over it (1007).
+    const socket = new WebSocket(this.config.wss_url, {
+      handshakeTimeout: this.config.subscribe_timeout_ms,
+      perMessageDeflate: false,
+      maxPayload: 1024 * 1024,
+      skipUTF8Validation: true,
+    });
     this.socket = socket;
     socket.on("open", () => {
       if (socket !== this.socket) return;

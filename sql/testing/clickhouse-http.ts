@@ -1,14 +1,18 @@
 // Test helper: the embedded ClickHouse engine (chdb) behind ClickHouse's HTTP interface, on a
-// loopback port, so a real Superset (clickhouse-connect) can connect to the same data the test
-// wrote. Superset 6.1 opens a connection even to build a chart's SQL (models/helpers.py
-// get_from_clause → database.get_default_schema), so without an answering ClickHouse not even
-// result_type "query" works.
+// loopback port. Two users: a real Superset (clickhouse-connect) reading the data a test wrote —
+// Superset 6.1 opens a connection even to build a chart's SQL (models/helpers.py get_from_clause →
+// database.get_default_schema) — and the ingester's benchmark, whose production sink
+// (@clickhouse/client over HTTP) writes into an engine running in another process, as a server
+// would (serve-clickhouse-http.ts).
 //
-// Queries run unchanged on the real engine; only the HTTP envelope is ours: the `query` URL
+// Statements run unchanged on the real engine; only the HTTP envelope is ours: the `query` URL
 // parameter and/or the body as the statement, the query's own FORMAT or TabSeparated (the HTTP
 // interface's default), HTTP Basic or X-ClickHouse-User/Key auth checked against one user.
-// URL settings (session_id, client_protocol_version, …) are ignored; clickhouse-connect checks
-// for that case itself and falls back (driver/client.py _init_common_settings).
+// An `INSERT INTO t [(columns)] FORMAT f` in the URL with the rows in the body goes to the
+// engine's raw insert (the body handed over as bytes, parsed by ClickHouse's parallel parser, as
+// a server does), with the URL's settings (insert_deduplication_token, …) applied to that insert.
+// Other statements ignore URL settings (session_id, client_protocol_version, …); clickhouse-connect
+// checks for that case itself and falls back (driver/client.py _init_common_settings).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -22,7 +26,21 @@ export interface ClickHouseHttpEndpoint {
 
 interface ChdbSession {
   queryAsync(query: string, opts?: { format?: string }): Promise<{ bytes(): Uint8Array }>;
+  insert(params: { table: string; columns?: string[]; format: string; values: Buffer; settings: Record<string, string> }): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
   close(): void;
+}
+
+/** URL parameters of the HTTP interface itself; every other parameter is a setting. */
+const INTERFACE_PARAMS = new Set([
+  "query", "database", "query_id", "session_id", "session_timeout", "session_check", "user", "password", "default_format", "compress",
+  "decompress", "enable_http_compression", "wait_end_of_query", "buffer_size", "role", "quota_key", "client_protocol_version",
+]);
+const INSERT_WITH_BODY = /^\s*INSERT\s+INTO\s+([A-Za-z0-9_.]+)\s*(?:\(([^)]*)\))?\s*FORMAT\s+(TabSeparated|TSV|JSONEachRow|JSONCompactEachRow|CSV)\s*$/i;
+
+function urlSettings(url: URL): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) if (!INTERFACE_PARAMS.has(key) && !key.startsWith("param_")) settings[key] = value;
+  return settings;
 }
 
 function credentials(req: IncomingMessage, url: URL): { user: string; password: string } {
@@ -35,6 +53,18 @@ function credentials(req: IncomingMessage, url: URL): { user: string; password: 
   const user = (req.headers["x-clickhouse-user"] as string | undefined) ?? url.searchParams.get("user") ?? "default";
   const password = (req.headers["x-clickhouse-key"] as string | undefined) ?? url.searchParams.get("password") ?? "";
   return { user, password };
+}
+
+/** An engine error as the HTTP interface reports it: status 500, the code in a header and in the text. */
+function failed(res: ServerResponse, err: unknown): void {
+  const e = err as Error & { clickhouseCode?: number; code?: number };
+  const code = e.clickhouseCode ?? (typeof e.code === "number" ? e.code : undefined) ?? codeInMessage(e.message) ?? 1000;
+  res.writeHead(500, { "X-ClickHouse-Exception-Code": String(code) }).end(`Code: ${code}. DB::Exception: ${e.message}\n`);
+}
+
+function codeInMessage(message: string): number | undefined {
+  const m = /Code: (\d+)/.exec(message);
+  return m ? Number(m[1]) : undefined;
 }
 
 function formatOf(statement: string): string {
@@ -67,6 +97,28 @@ export async function serveClickHouseHttp(options: { dir: string; user: string; 
         .end(`Code: 516. DB::Exception: ${user}: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)\n`);
       return;
     }
+    const insert = INSERT_WITH_BODY.exec(url.searchParams.get("query") ?? "");
+    if (insert && chunks.length > 0) {
+      statements.push(`${insert[0]} <${chunks.reduce((n, c) => n + c.length, 0)} bytes>`);
+      try {
+        const summary = await session.insert({
+          table: insert[1]!,
+          columns: insert[2]?.split(",").map((c) => c.trim()),
+          format: insert[3]!,
+          values: Buffer.concat(chunks),
+          settings: urlSettings(url),
+        });
+        res
+          .writeHead(200, {
+            "X-ClickHouse-Query-Id": url.searchParams.get("query_id") ?? "",
+            "X-ClickHouse-Summary": JSON.stringify({ written_rows: String(summary.rowsWritten), written_bytes: String(summary.bytesWritten) }),
+          })
+          .end();
+      } catch (err) {
+        failed(res, err);
+      }
+      return;
+    }
     const body = Buffer.concat(chunks).toString("utf8");
     const statement = [url.searchParams.get("query") ?? "", body].filter((s) => s.trim().length > 0).join("\n");
     statements.push(statement);
@@ -82,10 +134,7 @@ export async function serveClickHouseHttp(options: { dir: string; user: string; 
         })
         .end(Buffer.from(result.bytes()));
     } catch (err) {
-      const e = err as Error & { clickhouseCode?: number };
-      res
-        .writeHead(500, { "X-ClickHouse-Exception-Code": String(e.clickhouseCode ?? 1000) })
-        .end(`Code: ${e.clickhouseCode ?? 1000}. DB::Exception: ${e.message}\n`);
+      failed(res, err);
     }
   };
 
