@@ -1,7 +1,8 @@
 // A local stand-in for the Coinbase websocket, for benchmarks: acks the subscribe, then streams
 // Coinbase-shaped tickers (Coinbase's key order, realistic sequence jumps) either as fast as the
 // socket takes them (--count N) or at a fixed rate (--rate R --seconds S). Prints {"port": …}
-// when listening and {"sent": …} when done. Run in its own process.
+// when listening, {"streaming": true} when the subscribe arrived and the stream starts, and
+// {"sent": …} when done. Run in its own process.
 //
 // The load generator must cost as little CPU as possible, since it shares the machine with the
 // ingester it measures: so this is a minimal RFC 6455 server rather than the `ws` library. For
@@ -114,6 +115,7 @@ server.on("upgrade", (req, socket: Socket) => {
     if (opcode === 8) return void socket.end(Buffer.from([0x88, 0])); // close → close
     if (subscribed || opcode !== 1) return; // the subscribe is the first text frame; nothing else matters
     subscribed = true;
+    console.log(JSON.stringify({ streaming: true }));
     socket.write(frame(JSON.stringify({ type: "subscriptions", channels: [{ name: "ticker", product_ids: PRODUCTS }] })));
     const done = (sent: number) => console.log(JSON.stringify({ sent }));
     if (count > 0) streamMax(socket, prebuilt, count, done);

@@ -1,268 +1,333 @@
 // The ingester's benchmark (issue 3): one run, one table.
-//   node --import tsx ingest/bench/ingest.bench.ts [--quick] [--phase <name>]
-// Phases (each in its own process, so memory does not carry over; RSS sampled every 100 ms):
-//   parse         ceilings on one core: JSON.parse alone, the reference decoder, decode (fast path)
-//   engine        the engine alone: 50k-row TabSeparated inserts over HTTP
-//   ingesterOnly  the ingester with a sink that acknowledges inserts without sending them
-//   throughput    local ws server at maximum rate → rows committed in ClickHouse
-//   latency       p50/p99 receive → committed, at a fixed moderate rate
-//   outage        RSS through a 60 s ClickHouse outage at 20k msg/s, then the drain
-//   embedded      throughput into the embedded engine inside the ingester's process (sink.type: embedded)
-//   baseline      one insert per message (the walk-through's design)
-// "ClickHouse" is the real engine (chdb) in a process of its own behind ClickHouse's HTTP
-// interface (sql/testing/serve-clickhouse-http.ts), and the ingester writes to it with its
-// production sink, @clickhouse/client over HTTP — as in the container, where the engine is a
-// server and not part of the ingester's memory or event loop. The load generator
-// (exchange-server.ts) is a third process; all three share the machine's cores.
+//   npm run bench -- ingest [--quick] [--phase <name>]
+//
+// What runs, each in its own process, sharing the machine's cores:
+// - the ingester as the container runs it: the esbuild bundle of ingest/ (bundle.mjs, as in the
+//   image), started with its CLI and a YAML config, with the image's NODE_OPTIONS heap cap;
+// - ClickHouse: the real engine (chdb) behind ClickHouse's HTTP interface
+//   (sql/testing/serve-clickhouse-http.ts); the ingester writes with its production sink,
+//   @clickhouse/client over HTTP. Stopping that process is a real outage;
+// - the load generator: a local websocket server (exchange-server.ts) sending Coinbase-shaped
+//   tickers, at maximum rate or at a fixed rate.
+// The ingester's memory and CPU are read from /proc: peak RSS is the kernel's own high-water mark
+// (VmHWM, reset between stages), not a sample. Latency is what ClickHouse records per row:
+// ingested_at (set by the server when the insert runs) − time (stamped by the load generator
+// when it sends the message) — the same measure the Grafana dashboard shows.
+//
+// Phases: parse, engine, ingesterOnly, throughput, latency, outage, embedded, baseline.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import { writeFileSync } from "node:fs";
-import { Readable } from "node:stream";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
-import { parseConfig } from "../src/config/load";
-import { startIngester, type IngesterDeps } from "../src/main";
+import { Readable } from "node:stream";
+import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { stringify } from "yaml";
 import { decode, decodeParsed, TICKER_COLUMNS, tickerRowOf } from "../src/pipeline/decode";
-import type { SinkClient } from "../src/sinks/clickhouse";
 import { TickerGenerator } from "../src/sources/synthetic";
 import { tempDir } from "../test/helpers";
 
 const QUICK = process.argv.includes("--quick");
-/** Heap cap for the phase processes, as the container sets it (Dockerfile: NODE_OPTIONS). */
-const NODE_FLAGS = ["--max-old-space-size=" + (process.env.BENCH_MAX_OLD_SPACE_MB ?? "160")];
-const THROUGHPUT_MESSAGES = QUICK ? 100_000 : 500_000;
+const REPO = join(__dirname, "..", "..");
+const THROUGHPUT_MESSAGES = QUICK ? 200_000 : 1_000_000;
 const LATENCY_RATE = 2_000;
 const LATENCY_SECONDS = QUICK ? 8 : 20;
 const OUTAGE_RATE = 20_000;
 const OUTAGE_SECONDS = QUICK ? 10 : 60;
 const BASELINE_SECONDS = QUICK ? 3 : 10;
+const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD"];
+/** The heap flags the image runs the ingester with (ingest/Dockerfile, ENV NODE_OPTIONS). */
+const IMAGE_NODE_OPTIONS = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(__dirname, "..", "Dockerfile"), "utf8"))?.[1] ?? "";
+if (!IMAGE_NODE_OPTIONS) throw new Error('ingest/Dockerfile has no ENV NODE_OPTIONS="…": the benchmark runs the ingester with the image\'s flags');
 
 interface Row {
   measure: string;
   result: string;
   target?: string;
-  note?: string;
 }
 const results: Row[] = [];
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-
-// Memory sampler: peak RSS and peak JS memory (heap + external + array buffers) of this process.
-let phasePeak = 0;
-let jsPeak = 0;
-let engineIdleRss = 0;
-const sampler = setInterval(() => {
-  const m = process.memoryUsage();
-  phasePeak = Math.max(phasePeak, m.rss);
-  jsPeak = Math.max(jsPeak, m.heapUsed + m.external + m.arrayBuffers);
-}, 100);
-sampler.unref();
-function resetPeaks(): void {
-  phasePeak = 0;
-  jsPeak = 0;
-}
-const memoryNote = () => `ingester peak RSS ${mb(phasePeak)}, JS memory peak ${mb(jsPeak)}`;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const int = (n: number) => Math.round(n).toLocaleString("en");
 
-/** Opens the embedded engine in this process and notes the RSS with it open and idle. */
-async function engineOpen(): Promise<TestEngine> {
-  const engine = await openMigratedEngine();
-  await new Promise((r) => setTimeout(r, 300));
-  engineIdleRss = process.memoryUsage.rss();
-  resetPeaks();
-  return engine;
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/** A child's memory and CPU, from /proc. */
+class ProcStats {
+  constructor(private readonly pid: number) {}
+  private status(field: string): number {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${this.pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : 0;
+  }
+  /** Peak RSS since start or since resetPeak(). */
+  peakRss(): number {
+    return this.status("VmHWM");
+  }
+  rss(): number {
+    return this.status("VmRSS");
+  }
+  /** Starts a new peak (writes 5 to clear_refs, which resets VmHWM). */
+  resetPeak(): void {
+    writeFileSync(`/proc/${this.pid}/clear_refs`, "5");
+  }
+  /** User + system CPU seconds so far. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  }
 }
-const embeddedMemoryNote = () => `peak RSS ${mb(phasePeak)} with the engine in-process (engine open and idle: ${mb(engineIdleRss)}); ingester JS memory peak ${mb(jsPeak)}`;
 
-interface EngineServer {
+/** Spawns a node process whose stdout is JSON lines; resolves on the first line `ready` accepts. */
+function spawnJsonLines(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<{ test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  let buffer = "";
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  child.stdout!.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split("\n");
+    buffer = parts.pop()!;
+    for (const part of parts) {
+      if (!part.startsWith("{")) continue;
+      const line = JSON.parse(part) as Record<string, unknown>;
+      lines.push(line);
+      for (const w of waiters.filter((x) => x.test(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const waitFor = (test: (l: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> => {
+    const seen = lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      waiters.push({ test, resolve });
+      void exited.then((code) => reject(new Error(`${what}: process exited (${code}) first. stderr: ${stderr}`)));
+    });
+  };
+  return { child, waitFor, exited, stderr: () => stderr };
+}
+
+interface Engine {
+  readonly stats: ProcStats;
   readonly host: string;
   readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  /** For the benchmark's own queries (counts); the ingester opens its own client. */
+  readonly dir: string;
   readonly client: ClickHouseClient;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/** A fresh, migrated engine in its own process, behind ClickHouse's HTTP interface. */
-async function engineServer(): Promise<EngineServer> {
-  const user = "bench";
-  const password = randomBytes(12).toString("hex");
-  const script = join(__dirname, "..", "..", "sql", "testing", "serve-clickhouse-http.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", script, "--user", user, "--password", password], { stdio: ["ignore", "pipe", "inherit"] });
-  const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`serve-clickhouse-http exited with ${code}`)));
-    child.stdout!.once("data", (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { host: string; port: number }));
-  });
-  child.removeAllListeners("exit");
-  const client = createClient({ url: `http://${host}:${port}`, username: user, password });
-  process.env.BENCH_CLICKHOUSE_PASSWORD = password;
-  resetPeaks();
+const ENGINE_USER = "bench";
+const ENGINE_PASSWORD = randomBytes(12).toString("hex");
+
+/** ClickHouse in its own process, behind the HTTP interface. */
+async function startEngine(options: { dir?: string; port?: number; discardInserts?: boolean } = {}): Promise<Engine> {
+  const args = ["--import", "tsx", join(REPO, "sql", "testing", "serve-clickhouse-http.ts"), "--user", ENGINE_USER, "--password", ENGINE_PASSWORD];
+  if (options.dir) args.push("--dir", options.dir);
+  if (options.port) args.push("--port", String(options.port));
+  if (options.discardInserts) args.push("--discard-inserts");
+  const p = spawnJsonLines(args);
+  const ready = await p.waitFor((l) => typeof l.port === "number", "ClickHouse");
+  const client = createClient({ url: `http://${String(ready.host)}:${String(ready.port)}`, username: ENGINE_USER, password: ENGINE_PASSWORD });
   return {
-    host,
-    port,
-    user,
-    password,
+    stats: new ProcStats(p.child.pid!),
+    host: String(ready.host),
+    port: Number(ready.port),
+    dir: String(ready.dir),
     client,
-    close: async () => {
+    stop: async () => {
       await client.close();
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
+      p.child.kill("SIGTERM");
+      await p.exited;
     },
   };
 }
 
-function exchange(args: string[]): Promise<{ port: number; child: ChildProcess; sent: Promise<number> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "exchange-server.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  let resolveSent!: (n: number) => void;
-  const sent = new Promise<number>((r) => (resolveSent = r));
-  return new Promise((resolve) => {
-    let buffer = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split("\n");
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        const msg = JSON.parse(line) as { port?: number; sent?: number };
-        if (msg.port) resolve({ port: msg.port, child, sent });
-        if (msg.sent !== undefined) resolveSent(msg.sent);
-      }
-    });
-  });
-}
-
-function config(port: number, sink: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  return parseConfig({
-    source: { type: "coinbase", wss_url: `ws://127.0.0.1:${port}`, subscription: { product_ids: ["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD"], channels: ["ticker"] }, watchdog_seconds: 30 },
-    sink: { retry: { initial_ms: 200, max_ms: 2_000 }, ...sink },
-    spool: { dir: tempDir("bench-spool") },
-    metrics: { enabled: false },
-    log_level: "error",
-    ...extra,
-  });
-}
-
-/** The production sink: ClickHouse over HTTP, password from the environment. */
-const httpSink = (server: EngineServer) => ({ type: "clickhouse_connect", host: server.host, port: server.port, user: server.user, password_env: "BENCH_CLICKHOUSE_PASSWORD" });
-const embeddedSink = { type: "embedded", path: "(in process)" };
-
-async function storedCount(client: ClickHouseClient): Promise<number> {
-  const r = await client.query({ query: "SELECT count() AS c FROM coinbase_demo.coinbase_ticker", format: "JSONEachRow" });
-  return Number(((await r.json()) as Array<{ c: string }>)[0]!.c);
-}
-
-async function uniqueCount(client: ClickHouseClient): Promise<number> {
-  const r = await client.query({ query: "SELECT uniqExact(product_id, sequence) AS u FROM coinbase_demo.coinbase_ticker", format: "JSONEachRow" });
-  return Number(((await r.json()) as Array<{ u: string }>)[0]!.u);
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
-/**
- * Messages / (first message → last commit), with the sink given. The ws server sends as fast
- * as the socket takes the frames; batches of up to 50,000 rows.
- */
-async function runThroughput(sink: Record<string, unknown>, deps: Pick<IngesterDeps, "clickhouse">, count: () => Promise<number>) {
-  const server = await exchange(["--count", String(THROUGHPUT_MESSAGES)]);
-  let lastCommitAt = 0;
-  const ingester = await startIngester(config(server.port, sink, { batch: { max_rows: 50_000, max_interval_ms: 1_000, max_buffered_rows: 100_000 } }), {
-    ...deps,
-    defaultMetrics: false,
-    onCommit: (_block, at) => {
-      lastCommitAt = at;
+/** The load generator. */
+async function startExchange(args: string[]) {
+  const p = spawnJsonLines(["--import", "tsx", join(__dirname, "exchange-server.ts"), ...args]);
+  const { port } = await p.waitFor((l) => typeof l.port === "number", "exchange server");
+  return {
+    stats: new ProcStats(p.child.pid!),
+    port: Number(port),
+    /** performance.now() when the subscribe arrived and the stream began. */
+    streaming: p.waitFor((l) => l.streaming === true, "exchange server").then(() => performance.now()),
+    sent: p.waitFor((l) => typeof l.sent === "number", "exchange server").then((l) => Number(l.sent)),
+    stop: async () => {
+      p.child.kill("SIGTERM");
+      await p.exited;
     },
-  });
-  const started = Date.now();
-  const cpuBefore = process.cpuUsage();
-  let receivedAllAt = 0;
-  while (ingester.metrics.totals.stored < THROUGHPUT_MESSAGES) {
-    if (!receivedAllAt && ingester.metrics.totals.received >= THROUGHPUT_MESSAGES) receivedAllAt = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  if (!receivedAllAt) receivedAllAt = Date.now();
-  const seconds = (lastCommitAt - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMicrosPerMessage = (cpu.user + cpu.system) / THROUGHPUT_MESSAGES;
-  await ingester.stop("bench");
-  server.child.kill();
-  const stored = await count();
-  return { rate: THROUGHPUT_MESSAGES / seconds, seconds, stored, receiveRate: THROUGHPUT_MESSAGES / ((receivedAllAt - started) / 1000), cpuMicrosPerMessage };
+  };
 }
+
+let bundlePath: string | undefined;
+/** The ingester as the image runs it: bundle.mjs's esbuild bundle of ingest/src/cli.ts. */
+async function ingesterBundle(): Promise<string> {
+  if (bundlePath) return bundlePath;
+  const out = join(REPO, ".cache", "bench", "ingest.js"); // inside the repository: `require("chdb")` resolves for sink.type embedded
+  mkdirSync(join(REPO, ".cache", "bench"), { recursive: true });
+  const { bundle } = (await import(join(__dirname, "..", "bundle.mjs"))) as { bundle: (outfile: string) => Promise<unknown> };
+  await bundle(out);
+  return (bundlePath = out);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface IngesterProcess {
+  readonly stats: ProcStats;
+  /** A counter or gauge from /metrics (first series matching `series`). */
+  metric(series: string): Promise<number>;
+  stop(): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts the bundled ingester with `config` (YAML on disk, the password in the environment). */
+async function startIngesterProcess(config: Record<string, unknown>): Promise<IngesterProcess> {
+  const dir = tempDir("bench-ingest");
+  const metricsPort = await freePort();
+  const file = join(dir, "config.yaml");
+  writeFileSync(file, stringify({ ...config, spool: { dir: join(dir, "spool") }, metrics: { port: metricsPort, host: "127.0.0.1" }, log_level: "warn" }));
+  const env = { ...process.env, NODE_OPTIONS: IMAGE_NODE_OPTIONS, BENCH_CLICKHOUSE_PASSWORD: ENGINE_PASSWORD };
+  // BENCH_INGESTER_NODE_ARGS adds node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the ingester.
+  const extra = (process.env.BENCH_INGESTER_NODE_ARGS ?? "").split(" ").filter((a) => a.length > 0);
+  const p = spawnJsonLines([...extra, await ingesterBundle(), "--config", file], env);
+  const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  for (let i = 0; ; i++) {
+    try {
+      await metricsText();
+      break;
+    } catch {
+      if (i > 300) throw new Error(`the ingester did not start: ${p.stderr()}`);
+      await sleep(20);
+    }
+  }
+  return {
+    stats: new ProcStats(p.child.pid!),
+    metric: async (series) => {
+      const text = await metricsText();
+      const line = text.split("\n").find((l) => l.startsWith(series));
+      return line ? Number(line.slice(line.lastIndexOf(" ") + 1)) : 0;
+    },
+    stop: async () => {
+      p.child.kill("SIGTERM");
+      return p.exited;
+    },
+    exited: p.exited,
+  };
+}
+
+const httpSink = (engine: Engine) => ({ type: "clickhouse_connect", host: engine.host, port: engine.port, user: ENGINE_USER, password_env: "BENCH_CLICKHOUSE_PASSWORD" });
+const coinbaseSource = (port: number) => ({ type: "coinbase", wss_url: `ws://127.0.0.1:${port}`, subscription: { product_ids: PRODUCTS, channels: ["ticker"] } });
+const STORED = 'ingest_rows_stored_total{table="ticker"}';
+
+async function one<T>(client: ClickHouseClient, query: string): Promise<T> {
+  const r = await client.query({ query, format: "JSONEachRow" });
+  return ((await r.json()) as T[])[0]!;
+}
+const storedCount = async (client: ClickHouseClient) => Number((await one<{ c: string }>(client, "SELECT count() AS c FROM coinbase_demo.coinbase_ticker")).c);
+const uniqueCount = async (client: ClickHouseClient) => Number((await one<{ u: string }>(client, "SELECT uniqExact(product_id, sequence) AS u FROM coinbase_demo.coinbase_ticker")).u);
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+/** Max-rate stream → committed; `done` says when every message is in. */
+async function maxRate(sinkConfig: Record<string, unknown>, done: (ingester: IngesterProcess) => Promise<boolean>, engine?: Engine) {
+  const exchange = await startExchange(["--count", String(THROUGHPUT_MESSAGES)]);
+  const ingester = await startIngesterProcess({ source: coinbaseSource(exchange.port), sink: sinkConfig, batch: { max_rows: 50_000, max_interval_ms: 1_000, max_buffered_rows: 100_000 } });
+  const startRss = ingester.stats.rss();
+  const started = await exchange.streaming;
+  const cpuBefore = ingester.stats.cpuSeconds();
+  const engineCpuBefore = engine?.stats.cpuSeconds() ?? 0;
+  const exchangeCpuBefore = exchange.stats.cpuSeconds();
+  let receivedAllAt = 0;
+  await until(async () => {
+    if (!receivedAllAt && (await ingester.metric('ingest_messages_received_total{kind="ticker"}')) >= THROUGHPUT_MESSAGES) receivedAllAt = performance.now();
+    return done(ingester);
+  }, "all rows committed");
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = ingester.stats.cpuSeconds() - cpuBefore;
+  const engineCores = engine ? (engine.stats.cpuSeconds() - engineCpuBefore) / seconds : undefined;
+  const exchangeCores = (exchange.stats.cpuSeconds() - exchangeCpuBefore) / seconds;
+  const peak = ingester.stats.peakRss();
+  const code = await ingester.stop();
+  await exchange.stop();
+  if (code !== 0) throw new Error(`the ingester exited with ${code}`);
+  return {
+    rate: THROUGHPUT_MESSAGES / seconds,
+    seconds,
+    receiveRate: THROUGHPUT_MESSAGES / ((receivedAllAt - started) / 1000),
+    cpuMicros: (cpu * 1e6) / THROUGHPUT_MESSAGES,
+    cores: cpu / seconds,
+    peak,
+    startRss,
+    split: `CPU in cores while it ran: ingester ${(cpu / seconds).toFixed(2)}${engineCores === undefined ? "" : `, ClickHouse ${engineCores.toFixed(2)}`}, load generator ${exchangeCores.toFixed(2)} (of ${cpus().length})`,
+  };
+}
+
+const processNote = (r: { peak: number; startRss: number; cpuMicros: number; cores: number }) =>
+  `ingester process: peak RSS ${mb(r.peak)} (${mb(r.startRss)} at start), CPU ${r.cpuMicros.toFixed(1)} µs per message (${r.cores.toFixed(2)} cores)`;
 
 async function throughput(): Promise<void> {
-  const engine = await engineServer();
-  const r = await runThroughput(httpSink(engine), {}, () => storedCount(engine.client));
+  const engine = await startEngine();
+  const r = await maxRate(httpSink(engine), async () => (await storedCount(engine.client)) >= THROUGHPUT_MESSAGES, engine);
+  const stored = await storedCount(engine.client);
   const unique = await uniqueCount(engine.client);
-  await engine.close();
-  log(`throughput: ${r.stored} rows in ${r.seconds.toFixed(1)} s = ${r.rate.toFixed(0)} msg/s, ingester CPU ${r.cpuMicrosPerMessage.toFixed(1)} µs/msg`);
+  await engine.stop();
+  log(`throughput: ${int(r.rate)} msg/s; ${processNote(r)}; ${r.split}`);
   results.push({
-    measure: `End-to-end throughput: local ws server at max rate → rows committed in ClickHouse (${THROUGHPUT_MESSAGES.toLocaleString("en")} msgs, batches ≤ 50k rows)`,
-    result: `${Math.round(r.rate).toLocaleString("en")} msg/s (${r.stored.toLocaleString("en")} rows in ${r.seconds.toFixed(1)} s; ${r.stored === THROUGHPUT_MESSAGES && unique === r.stored ? "each stored once" : `MISMATCH: ${unique} unique`})`,
-    target: "≥ 100,000 msg/s",
-    note: `${memoryNote()}; ingester CPU ${r.cpuMicrosPerMessage.toFixed(1)} µs per message`,
+    measure: `End-to-end throughput: local ws server at max rate → rows committed in ClickHouse (${int(THROUGHPUT_MESSAGES)} msgs, batches ≤ 50k rows)`,
+    result: `${int(r.rate)} msg/s (${int(stored)} rows in ${r.seconds.toFixed(1)} s; ${stored === THROUGHPUT_MESSAGES && unique === stored ? "each stored once" : `MISMATCH: ${unique} unique`}); ${processNote(r)}; ${r.split}`,
+    target: "≥ 100,000 msg/s; RSS ≤ 200 MB",
   });
-  results.push({
-    measure: "… of which: received, decoded, deduplicated and written to the spool",
-    result: `${Math.round(r.receiveRate).toLocaleString("en")} msg/s`,
-  });
+  results.push({ measure: "… of which: received, decoded, deduplicated and written to the spool", result: `${int(r.receiveRate)} msg/s` });
 }
 
-/** The same, into the embedded engine running inside the ingester's process (sink.type: embedded). */
-async function embedded(): Promise<void> {
-  const engine = await engineOpen();
-  const r = await runThroughput(embeddedSink, { clickhouse: { client: engine.client, kind: "embedded", close: async () => undefined } }, async () => {
-    const q = await engine.client.query({ query: "SELECT count() AS c FROM coinbase_demo.coinbase_ticker", format: "JSONEachRow" });
-    return Number(((await q.json()) as Array<{ c: string }>)[0]!.c);
-  });
-  await engine.close();
-  log(`embedded: ${r.stored} rows in ${r.seconds.toFixed(1)} s = ${r.rate.toFixed(0)} msg/s`);
-  results.push({
-    measure: `End-to-end throughput into the embedded engine inside the ingester's process (sink.type: embedded; ${THROUGHPUT_MESSAGES.toLocaleString("en")} msgs)`,
-    result: `${Math.round(r.rate).toLocaleString("en")} msg/s (${r.stored.toLocaleString("en")} rows in ${r.seconds.toFixed(1)} s)`,
-    note: `${embeddedMemoryNote()}; chdb's @clickhouse/client connection sends each insert as one SQL string, which the engine parses on one thread`,
-  });
-}
-
-/**
- * The ingester's own sustained rate with the sink out of the picture: the same source, decode,
- * dedup and spool, but every INSERT is acknowledged without being sent (the engine answers the
- * start-up schema check and sequence seeding only), so the committer never holds anything back.
- */
+/** The ingester with a ClickHouse that acknowledges inserts without storing them. */
 async function ingesterOnly(): Promise<void> {
-  const engine = await engineServer();
-  const ackOnly = (client: SinkClient): SinkClient => ({
-    query: client.query.bind(client),
-    exec: async (params) => {
-      if (!/^INSERT/i.test(params.query)) return client.exec(params);
-      if ("values" in params) (params.values as Readable).destroy();
-      return { stream: Readable.from([]), query_id: "ack-only", response_headers: {} } as unknown as Awaited<ReturnType<SinkClient["exec"]>>;
-    },
-  });
-  const server = await exchange(["--count", String(THROUGHPUT_MESSAGES)]);
-  const ingester = await startIngester(config(server.port, httpSink(engine), { batch: { max_rows: 50_000, max_interval_ms: 1_000 } }), { wrapClient: ackOnly, defaultMetrics: false });
-  const started = Date.now();
-  while (ingester.metrics.totals.stored < THROUGHPUT_MESSAGES) await new Promise((r) => setTimeout(r, 5));
-  const seconds = (Date.now() - started) / 1000;
-  const { received, duplicates } = ingester.metrics.totals;
-  await ingester.stop("bench");
-  server.child.kill();
-  await engine.close();
-  const rate = THROUGHPUT_MESSAGES / seconds;
-  log(`ingester only: ${THROUGHPUT_MESSAGES} in ${seconds.toFixed(1)} s = ${rate.toFixed(0)} msg/s (received ${received}, duplicates ${duplicates})`);
+  const engine = await startEngine({ discardInserts: true });
+  const r = await maxRate(httpSink(engine), async (ingester) => (await ingester.metric(STORED)) >= THROUGHPUT_MESSAGES, engine);
+  await engine.stop();
+  log(`ingester only: ${int(r.rate)} msg/s; ${processNote(r)}; ${r.split}`);
   results.push({
-    measure: `The ingester alone, inserts acknowledged without being sent (NOT stored): local ws server at max rate → received, decoded, deduplicated, spooled, blocks sealed (${THROUGHPUT_MESSAGES.toLocaleString("en")} msgs)`,
-    result: `${Math.round(rate).toLocaleString("en")} msg/s (${THROUGHPUT_MESSAGES.toLocaleString("en")} ticks in ${seconds.toFixed(1)} s)`,
-    note: memoryNote(),
+    measure: `The ingester alone: same run, but ClickHouse acknowledges each insert without storing it (NOT stored; ${int(THROUGHPUT_MESSAGES)} msgs)`,
+    result: `${int(r.rate)} msg/s; ${processNote(r)}; ${r.split}`,
   });
 }
 
-async function engineInsertAlone(): Promise<void> {
-  const engine = await engineServer();
-  const gen = new TickerGenerator(["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD"], 9);
+/** The same into the embedded engine inside the ingester's process (sink.type: embedded). */
+async function embedded(): Promise<void> {
+  const path = join(tempDir("bench-embedded"), "data");
+  const r = await maxRate({ type: "embedded", path }, async (ingester) => (await ingester.metric(STORED)) >= THROUGHPUT_MESSAGES);
+  log(`embedded: ${int(r.rate)} msg/s; ${processNote(r)}`);
+  results.push({
+    measure: `End-to-end throughput into the embedded engine inside the ingester's process (sink.type: embedded, for running without Docker; ${int(THROUGHPUT_MESSAGES)} msgs)`,
+    result: `${int(r.rate)} msg/s; ${processNote(r)} — the engine's memory and CPU included; chdb's @clickhouse/client connection sends each insert as one SQL text, which the engine parses on one thread`,
+  });
+}
+
+async function engineAlone(): Promise<void> {
+  const engine = await startEngine();
+  const gen = new TickerGenerator(PRODUCTS, 9);
   let rows = 0;
   let ms = 0;
   for (let b = 0; b < 6; b++) {
@@ -281,95 +346,82 @@ async function engineInsertAlone(): Promise<void> {
     ms += performance.now() - started;
     rows += lines.length;
   }
-  await engine.close();
+  await engine.stop();
   results.push({
-    measure: "Ceiling: ClickHouse alone, 50k-row TabSeparated inserts over HTTP into the raw table (3 materialized views behind it)",
-    result: `${Math.round((rows / ms) * 1000).toLocaleString("en")} rows/s`,
+    measure: "Ceiling: ClickHouse alone, 50k-row TabSeparated inserts over HTTP into the raw table (3 materialized views behind it), nothing else running",
+    result: `${int((rows / ms) * 1000)} rows/s`,
   });
 }
 
 async function latency(): Promise<void> {
-  const engine = await engineServer();
-  const server = await exchange(["--rate", String(LATENCY_RATE), "--seconds", String(LATENCY_SECONDS)]);
-  const samples: number[] = [];
-  const commitTimes: number[] = [];
-  const ingester = await startIngester(config(server.port, httpSink(engine)), {
-    defaultMetrics: false,
-    onCommit: (block, at) => {
-      if (block.receivedAt) for (const t of block.receivedAt) samples.push(at - t);
-      if (block.sealedAt) commitTimes.push(at - block.sealedAt);
-    },
-  });
-  const sent = await server.sent;
-  while (ingester.metrics.totals.stored < sent) await new Promise((r) => setTimeout(r, 50));
-  await ingester.stop("bench");
-  server.child.kill();
-  await engine.close();
-  const sorted = Float64Array.from(samples).sort();
-  const p50 = percentile(sorted, 0.5);
-  const p99 = percentile(sorted, 0.99);
-  const commits = Float64Array.from(commitTimes).sort();
-  log(`latency: ${samples.length} samples p50 ${p50} ms p99 ${p99} ms max ${sorted[sorted.length - 1]}`);
+  const engine = await startEngine();
+  const exchange = await startExchange(["--rate", String(LATENCY_RATE), "--seconds", String(LATENCY_SECONDS)]);
+  const ingester = await startIngesterProcess({ source: coinbaseSource(exchange.port), sink: httpSink(engine) }); // default batching
+  const sent = await exchange.sent;
+  await until(async () => (await storedCount(engine.client)) >= sent, "all rows committed");
+  const peak = ingester.stats.peakRss();
+  await ingester.stop();
+  await exchange.stop();
+  const q = await one<{ p50: number; p99: number; max: number; n: string }>(
+    engine.client,
+    `SELECT quantileExact(0.5)(d) / 1000 AS p50, quantileExact(0.99)(d) / 1000 AS p99, max(d) / 1000 AS max, count() AS n
+     FROM (SELECT dateDiff('microsecond', time, ingested_at) AS d FROM coinbase_demo.coinbase_ticker)`,
+  );
+  await engine.stop();
+  log(`latency: p50 ${q.p50} ms p99 ${q.p99} ms max ${q.max} ms (${q.n} rows)`);
   results.push({
-    measure: `Latency receive → committed at ${LATENCY_RATE.toLocaleString("en")} msg/s for ${LATENCY_SECONDS} s (default batching: 10,000 rows or 1,000 ms)`,
-    result: `p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (max ${sorted[sorted.length - 1]!.toFixed(0)} ms, ${samples.length.toLocaleString("en")} ticks)`,
+    measure: `Latency at ${int(LATENCY_RATE)} msg/s for ${LATENCY_SECONDS} s, default batching (10,000 rows or 1,000 ms): ingested_at − time per row, as ClickHouse records it`,
+    result: `p50 ${Math.round(q.p50)} ms, p99 ${Math.round(q.p99)} ms (max ${Math.round(q.max)} ms, ${int(Number(q.n))} rows); ingester peak RSS ${mb(peak)}`,
     target: "p99 ≤ 1,250 ms (flush interval + 250 ms)",
-    note: memoryNote(),
-  });
-  results.push({
-    measure: "… of which: block sealed → committed (the insert, per 1 s block)",
-    result: `p50 ${percentile(commits, 0.5).toFixed(0)} ms, p99 ${percentile(commits, 0.99).toFixed(0)} ms, max ${commits[commits.length - 1]!.toFixed(0)} ms over ${commits.length} blocks`,
   });
 }
 
+/** ClickHouse stopped for the whole stream (a real outage), then started again on the same data. */
 async function outage(): Promise<void> {
-  const engine = await engineServer();
-  let down = true;
-  const wrap = (client: SinkClient): SinkClient => ({
-    query: client.query.bind(client),
-    exec: async (params) => {
-      if (down && /^INSERT/i.test(params.query)) {
-        if ("values" in params) (params.values as Readable).destroy();
-        throw Object.assign(new Error("connect ECONNREFUSED (benchmark outage)"), { code: "ECONNREFUSED" });
-      }
-      return client.exec(params);
-    },
+  const dir = join(tempDir("bench-outage"), "clickhouse");
+  const port = await freePort();
+  let engine = await startEngine({ dir, port });
+  const exchange = await startExchange(["--rate", String(OUTAGE_RATE), "--seconds", String(OUTAGE_SECONDS)]);
+  const ingester = await startIngesterProcess({
+    source: coinbaseSource(exchange.port),
+    sink: { ...httpSink(engine), retry: { initial_ms: 200, max_ms: 2_000 } },
+    batch: { max_rows: 20_000, max_interval_ms: 1_000 },
   });
-  const server = await exchange(["--rate", String(OUTAGE_RATE), "--seconds", String(OUTAGE_SECONDS)]);
-  const ingester = await startIngester(config(server.port, httpSink(engine), { batch: { max_rows: 20_000, max_interval_ms: 1_000 } }), { wrapClient: wrap, defaultMetrics: false });
-  const sent = await server.sent;
-  const outagePeak = phasePeak;
-  const outageJsPeak = jsPeak;
-  // What the ingester really holds at the end of the outage, once garbage is collected.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const retainedJs = process.memoryUsage().heapUsed;
-  const spoolBytes = Number((await ingester.metrics.registry.getSingleMetric("ingest_spool_bytes")!.get()).values[0]?.value ?? 0);
-  down = false;
-  resetPeaks();
-  const drainStart = Date.now();
-  while (ingester.metrics.totals.stored < sent) await new Promise((r) => setTimeout(r, 100));
-  const drainSeconds = (Date.now() - drainStart) / 1000;
-  await ingester.stop("bench");
+  await exchange.streaming;
+  await engine.stop(); // before the first block is sealed: no insert is in flight
+  ingester.stats.resetPeak();
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, ingester.stats.rss())), 500);
+  const sent = await exchange.sent;
+  clearInterval(sampler);
+  const outagePeak = ingester.stats.peakRss();
+  const spoolBytes = await ingester.metric("ingest_spool_bytes");
+  ingester.stats.resetPeak();
+  const drainStart = performance.now();
+  engine = await startEngine({ dir, port });
+  await until(async () => (await storedCount(engine.client)) >= sent, "the spool drained");
+  const drainSeconds = (performance.now() - drainStart) / 1000;
+  const drainPeak = ingester.stats.peakRss();
+  await ingester.stop();
+  await exchange.stop();
   const count = await storedCount(engine.client);
   const unique = await uniqueCount(engine.client);
-  server.child.kill();
-  await engine.close();
-  log(`outage: sent ${sent}, stored ${count}, outage peak ${mb(outagePeak)}, drain ${drainSeconds}s peak ${mb(phasePeak)}`);
+  await engine.stop();
+  log(`outage: sent ${sent}, stored ${count}, outage peak ${mb(outagePeak)}, drain ${drainSeconds.toFixed(1)} s peak ${mb(drainPeak)}`);
   results.push({
-    measure: `RSS during a ${OUTAGE_SECONDS} s ClickHouse outage at ${OUTAGE_RATE.toLocaleString("en")} msg/s (every insert fails)`,
-    result: `ingester peak RSS ${mb(outagePeak)}; JS memory peak ${mb(outageJsPeak)}${gc ? `, live JS heap after a forced GC ${mb(retainedJs)}` : ""}; spool ${mb(spoolBytes)} on disk at the end`,
+    measure: `RSS during a ${OUTAGE_SECONDS} s ClickHouse outage (the server process stopped) at ${int(OUTAGE_RATE)} msg/s`,
+    result: `ingester peak RSS ${mb(outagePeak)}; spool ${mb(spoolBytes)} on disk at the end`,
     target: "≤ 200 MB",
   });
   results.push({
-    measure: "… then ClickHouse back: drain of the spool",
-    result: `${count.toLocaleString("en")} of ${sent.toLocaleString("en")} ticks stored (${count === sent && unique === sent ? "count and uniqExact(product_id, sequence) both equal the number sent: none lost, none twice" : `MISMATCH: ${unique} unique`}) in ${drainSeconds.toFixed(1)} s; ingester peak RSS while draining ${mb(phasePeak)}`,
+    measure: "… then ClickHouse started again on the same data: drain of the spool",
+    result: `${int(count)} of ${int(sent)} ticks stored (${count === sent && unique === sent ? "count and uniqExact(product_id, sequence) both equal the number sent: none lost, none twice" : `MISMATCH: ${unique} unique`}) in ${drainSeconds.toFixed(1)} s (engine start included); ingester peak RSS while draining ${mb(drainPeak)}`,
     target: "no loss, ≤ 200 MB",
   });
 }
 
 async function baseline(): Promise<void> {
-  const engine = await engineServer();
+  const engine = await startEngine();
   const gen = new TickerGenerator(["BTC-USD", "ETH-USD"], 3);
   let n = 0;
   const until = Date.now() + BASELINE_SECONDS * 1000;
@@ -381,12 +433,12 @@ async function baseline(): Promise<void> {
     n++;
   }
   const rate = n / ((Date.now() - started) / 1000);
-  await engine.close();
+  await engine.stop();
   log(`baseline: ${rate.toFixed(0)} msg/s`);
-  results.push({ measure: `Baseline: one insert per message (the walk-through's design), same ClickHouse over HTTP, ${BASELINE_SECONDS} s`, result: `${Math.round(rate).toLocaleString("en")} msg/s` });
+  results.push({ measure: `Baseline: one insert per message (the walk-through's design), same ClickHouse over HTTP, ${BASELINE_SECONDS} s`, result: `${int(rate)} msg/s` });
 }
 
-function parseCeiling(): void {
+function parse(): void {
   const gen = new TickerGenerator(["BTC-USD", "ETH-USD"], 5);
   // As received from a socket: flat strings (the generator's are built with `+`).
   const messages = Array.from({ length: 200_000 }, () => Buffer.from(gen.ticker()).toString());
@@ -404,57 +456,28 @@ function parseCeiling(): void {
   const parseRate = rate((m) => JSON.parse(m));
   const referenceRate = rate(decodeParsed);
   const decodeRate = rate(decode);
-  log(`parse: ${parseRate.toFixed(0)} / reference ${referenceRate.toFixed(0)} / decode ${decodeRate.toFixed(0)} msg/s`);
-  results.push({ measure: `Ceiling: JSON.parse alone (${bytes.toFixed(0)}-byte ticker, one core, best of 3 × 200k)`, result: `${Math.round(parseRate).toLocaleString("en")} msg/s` });
-  results.push({ measure: "Ceiling: the reference decoder (JSON.parse + validation + TabSeparated line)", result: `${Math.round(referenceRate).toLocaleString("en")} msg/s` });
-  results.push({ measure: "Ceiling: decode as the ingester runs it (Coinbase-shaped tickers take the one-regex fast path)", result: `${Math.round(decodeRate).toLocaleString("en")} msg/s` });
+  log(`parse: ${int(parseRate)} / reference ${int(referenceRate)} / decode ${int(decodeRate)} msg/s`);
+  results.push({ measure: `Ceiling: JSON.parse alone (${bytes.toFixed(0)}-byte ticker, one core, best of 3 × 200k)`, result: `${int(parseRate)} msg/s` });
+  results.push({ measure: "Ceiling: the reference decoder (JSON.parse + validation + TabSeparated line)", result: `${int(referenceRate)} msg/s` });
+  results.push({ measure: "Ceiling: decode as the ingester runs it (Coinbase-shaped tickers take the one-expression fast path)", result: `${int(decodeRate)} msg/s` });
 }
 
-const PHASES: Record<string, () => Promise<void> | void> = {
-  parse: parseCeiling,
-  engine: engineInsertAlone,
-  ingesterOnly,
-  throughput,
-  latency,
-  outage,
-  embedded,
-  baseline,
-};
-
-async function runPhase(name: string): Promise<Row[]> {
-  const args = ["--expose-gc", ...NODE_FLAGS, "--import", "tsx", __filename, "--phase", name, ...(QUICK ? ["--quick"] : [])];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number>((r) => child.on("exit", (c) => r(c ?? 1)));
-  const line = out.split("\n").find((l) => l.startsWith("{\"phase\""));
-  if (code !== 0 || !line) throw new Error(`bench phase ${name} failed (exit ${code})`);
-  return (JSON.parse(line) as { rows: Row[] }).rows;
-}
+const PHASES: Record<string, () => Promise<void> | void> = { parse, engine: engineAlone, ingesterOnly, throughput, latency, outage, embedded, baseline };
 
 async function main(): Promise<void> {
-  const phaseArg = process.argv.indexOf("--phase");
-  if (phaseArg > 0) {
-    const name = process.argv[phaseArg + 1]!;
-    await PHASES[name]!();
-    console.log(JSON.stringify({ phase: name, rows: results }));
-    process.exit(0);
-  }
+  const only = process.argv.includes("--phase") ? process.argv[process.argv.indexOf("--phase") + 1]! : undefined;
+  if (only && !PHASES[only]) throw new Error(`unknown phase ${only}; phases: ${Object.keys(PHASES).join(", ")}`);
   const started = Date.now();
-  const rows: Row[] = [];
-  for (const name of Object.keys(PHASES)) {
+  for (const [name, phase] of Object.entries(PHASES)) {
+    if (only && name !== only) continue;
     log(`phase ${name}`);
-    rows.push(...(await runPhase(name)));
+    await phase();
   }
-  const header = `Ingest benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}${QUICK ? " (--quick)" : ""}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
-  const table = [
-    "| Measure | Result | Target |",
-    "|---|---|---|",
-    ...rows.map((r) => `| ${r.measure} | ${r.result}${r.note ? ` (${r.note})` : ""} | ${r.target ?? ""} |`),
-  ].join("\n");
+  const header = `Ingest benchmark, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ingester NODE_OPTIONS=${IMAGE_NODE_OPTIONS}${QUICK ? " (--quick)" : ""}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+  const table = ["| Measure | Result | Target |", "|---|---|---|", ...results.map((r) => `| ${r.measure} | ${r.result} | ${r.target ?? ""} |`)].join("\n");
   console.log(`${header}\n\n${table}`);
   const out = process.env.BENCH_OUT;
-  if (out) writeFileSync(out, JSON.stringify({ header, rows }, null, 2));
+  if (out) writeFileSync(out, JSON.stringify({ header, rows: results }, null, 2));
   process.exit(0);
 }
 

@@ -205,7 +205,6 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
         await source.stop();
         pipeline.seal();
         pipeline.close();
-        spool.flush();
         if (!options.drainAll) startDeadline();
         const drained = await Promise.race([committer.idle().then(() => true), deadlineReached]);
         clearTimeout(deadlineTimer);

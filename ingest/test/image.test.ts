@@ -57,7 +57,7 @@ test("the Dockerfile: pinned slim base, non-root, SIGTERM, exec-form entrypoint,
   assert.deepEqual(froms, ["node:22.23.2-bookworm-slim"]);
   assert.match(DOCKERFILE, /^FROM \$\{NODE_IMAGE\} AS build$/m);
   assert.match(DOCKERFILE, /^USER node$/m);
-  assert.match(DOCKERFILE, /NODE_OPTIONS=--max-old-space-size=160/, "the heap cap the benchmark ran with");
+  assert.match(DOCKERFILE, /NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=8"/, "the heap caps the benchmark ran with");
   assert.match(DOCKERFILE, /^STOPSIGNAL SIGTERM$/m);
   assert.match(DOCKERFILE, /^ENTRYPOINT \["node", "\/app\/ingest.js"\]$/m);
   assert.doesNotMatch(DOCKERFILE, /^(CMD|ENTRYPOINT) [^[]/m, "shell form would put a shell in front of node as PID 1");

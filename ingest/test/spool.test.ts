@@ -68,7 +68,7 @@ test("a line torn by a crash is cut off and the spool keeps working", () => {
   const a = spool.seal()!;
   spool.close();
   const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".wal"))!);
-  appendFileSync(segment, "R1017\t501\t91203.1"); // no newline: the write never finished
+  appendFileSync(segment, "R2026-11-24 21:00:00.000001\tBTC-U"); // no newline: the write never finished
   const reopened = Spool.open(dir, OPTS);
   assert.deepEqual(reopened.recovered.blocks, [a]);
   assert.deepEqual(reopened.recovered.openLines.ticker, []);

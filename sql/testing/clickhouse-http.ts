@@ -72,7 +72,20 @@ function formatOf(statement: string): string {
 }
 
 /** Serves the engine whose data directory is `dir` (opened as a second session: chdb allows that for one path). */
-export async function serveClickHouseHttp(options: { dir: string; user: string; password: string }): Promise<ClickHouseHttpEndpoint> {
+export interface ServeOptions {
+  readonly dir: string;
+  readonly user: string;
+  readonly password: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /**
+   * Answer INSERTs with rows in the body as stored without storing them (the body is still read
+   * to its end). For measuring a client without the engine's cost; nothing is kept.
+   */
+  readonly discardInserts?: boolean;
+}
+
+export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickHouseHttpEndpoint> {
   const chdb = (await import("chdb")) as unknown as { Session: new (path: string) => ChdbSession };
   const session = new chdb.Session(options.dir);
   const statements: string[] = [];
@@ -100,6 +113,10 @@ export async function serveClickHouseHttp(options: { dir: string; user: string; 
     const insert = INSERT_WITH_BODY.exec(url.searchParams.get("query") ?? "");
     if (insert && chunks.length > 0) {
       statements.push(`${insert[0]} <${chunks.reduce((n, c) => n + c.length, 0)} bytes>`);
+      if (options.discardInserts) {
+        res.writeHead(200, { "X-ClickHouse-Query-Id": url.searchParams.get("query_id") ?? "" }).end();
+        return;
+      }
       try {
         const summary = await session.insert({
           table: insert[1]!,
@@ -144,7 +161,10 @@ export async function serveClickHouseHttp(options: { dir: string; user: string; 
       res.end(`Code: 1000. DB::Exception: ${err.message}\n`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
     host: "127.0.0.1",

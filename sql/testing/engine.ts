@@ -37,13 +37,17 @@ export async function openTestEngine(options: { dir?: string } = {}): Promise<Te
   };
 }
 
-/** A fresh engine with every migration applied (no users: the embedded engine refuses CREATE USER). */
-export async function openMigratedEngine(options: Omit<MigrateOptions, "manageAccess"> = {}): Promise<TestEngine> {
-  const engine = await openTestEngine();
+/**
+ * An engine with every migration applied (no users: the embedded engine refuses CREATE USER):
+ * fresh, or at `dir` (created if missing, brought up to date if not).
+ */
+export async function openMigratedEngine(options: Omit<MigrateOptions, "manageAccess"> & { dir?: string } = {}): Promise<TestEngine> {
+  const { dir, ...migrateOptions } = options;
+  const engine = await openTestEngine({ dir });
   try {
-    await migrate(engine.client, { backfillGuardMs: 0, backfillSettleMs: 0, ...options, manageAccess: false });
+    await migrate(engine.client, { backfillGuardMs: 0, backfillSettleMs: 0, ...migrateOptions, manageAccess: false });
   } catch (err) {
-    await engine.close();
+    await engine.close({ keepDir: dir !== undefined }); // a directory it was given is never deleted
     throw err;
   }
   return engine;

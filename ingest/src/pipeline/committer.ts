@@ -6,10 +6,11 @@ import { createHash } from "node:crypto";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { InsertAborted, type ClickHouseSink } from "../sinks/clickhouse";
-import { TABLE_KEYS, type BlockLines, type BlockRange, type Spool } from "./spool";
+import { blockTextOf, TABLE_KEYS, type BlockRange, type BlockText, type Spool } from "./spool";
 
 export interface QueuedBlock extends BlockRange {
-  lines?: BlockLines;
+  /** The block's rows in memory; absent when they wait on disk only (read back at their turn). */
+  text?: BlockText;
   /** Receive times (ms) of the block's ticker rows, for the latency histogram. */
   receivedAt?: number[];
   /** When the block was sealed (ms); absent for blocks recovered from the spool. */
@@ -48,12 +49,12 @@ export class Committer {
   }
 
   enqueue(block: QueuedBlock): void {
-    if (block.lines && this.cachedRows + block.rows > this.options.maxBufferedRows) {
+    if (block.text && this.cachedRows + block.rows > this.options.maxBufferedRows) {
       // Memory bound reached: this block waits on disk only.
-      block.lines = undefined;
+      block.text = undefined;
       block.receivedAt = undefined;
     }
-    if (block.lines) this.cachedRows += block.rows;
+    if (block.text) this.cachedRows += block.rows;
     if (this.queue.length === 0) this.lastCommitAt = Date.now();
     this.queue.push(block);
     this.kick();
@@ -89,10 +90,10 @@ export class Committer {
     const { spool, sink, log } = this.options;
     while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const block = this.queue[0]!;
-      const lines = block.lines ?? spool.read(block);
+      const text = block.text ?? blockTextOf(spool.read(block));
       try {
         for (const key of TABLE_KEYS) {
-          await sink.store(key, lines[key], blockToken(spool.epoch, key, block), this.abort.signal);
+          await sink.store(key, text[key], blockToken(spool.epoch, key, block), this.abort.signal);
         }
       } catch (err) {
         if (err instanceof InsertAborted) return;
@@ -103,7 +104,7 @@ export class Committer {
       spool.commit(block.end);
       const now = Date.now();
       this.lastCommitAt = now;
-      if (block.lines) this.cachedRows -= block.rows;
+      if (block.text) this.cachedRows -= block.rows;
       this.queue.shift();
       if (block.receivedAt) for (const t of block.receivedAt) this.options.metrics.latency((now - t) / 1000);
       this.options.onCommit?.(block, now);

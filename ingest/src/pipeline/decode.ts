@@ -9,9 +9,13 @@
 import { fastTicker } from "./fast-ticker";
 import { decimalText, isIsoTime, isoToClickhouse, isProductId } from "./fields";
 
-/** The raw table's columns the ingester writes, in the order of a ticker's TabSeparated line. */
+/**
+ * The raw table's columns the ingester writes, in the order of a ticker's TabSeparated line. The
+ * fields the pipeline reads back (time, product_id, sequence) come first, where the fast path
+ * finds them without splitting the line.
+ */
 export const TICKER_COLUMNS = [
-  "sequence", "trade_id", "price", "last_size", "time", "product_id", "side", "open_24h", "volume_24h",
+  "time", "product_id", "sequence", "trade_id", "price", "last_size", "side", "open_24h", "volume_24h",
   "low_24h", "high_24h", "volume_30d", "best_bid", "best_bid_size", "best_ask", "best_ask_size",
 ] as const;
 
@@ -115,7 +119,7 @@ function ticker(m: Record<string, unknown>): DecodedTicker {
   const product_id = product(m);
   const side = sideOf(m);
   const line = [
-    sequence, trade_id, decimal("price", m.price), last_size, time, product_id, side,
+    time, product_id, sequence, trade_id, decimal("price", m.price), last_size, side,
     decimal("open_24h", m.open_24h), decimal("volume_24h", m.volume_24h), decimal("low_24h", m.low_24h), decimal("high_24h", m.high_24h),
     decimal("volume_30d", m.volume_30d), decimal("best_bid", m.best_bid), decimal("best_bid_size", m.best_bid_size),
     decimal("best_ask", m.best_ask), decimal("best_ask_size", m.best_ask_size),
@@ -125,14 +129,16 @@ function ticker(m: Record<string, unknown>): DecodedTicker {
 
 /** A ticker's TabSeparated line (as `decode` makes it) read back as a row: for tests, recovery and tools. */
 export function tickerRowOf(line: string): TickerRow {
-  const f = line.split("\t");
-  if (f.length !== TICKER_COLUMNS.length) throw new Error(`not a ticker line (${f.length} fields, expected ${TICKER_COLUMNS.length}): ${line.slice(0, 120)}`);
-  const n = (i: number) => Number(f[i]);
-  return {
-    sequence: n(0), trade_id: n(1), price: n(2), last_size: n(3), time: f[4]!, product_id: f[5]!, side: f[6]!, open_24h: n(7), volume_24h: n(8),
-    low_24h: n(9), high_24h: n(10), volume_30d: n(11), best_bid: n(12), best_bid_size: n(13), best_ask: n(14), best_ask_size: n(15),
-  };
+  const fields = line.split("\t");
+  if (fields.length !== TICKER_COLUMNS.length) throw new Error(`not a ticker line (${fields.length} fields, expected ${TICKER_COLUMNS.length}): ${line.slice(0, 120)}`);
+  const row: Record<string, string | number> = {};
+  TICKER_COLUMNS.forEach((column, i) => {
+    row[column] = TEXT_COLUMNS.has(column) ? fields[i]! : Number(fields[i]);
+  });
+  return row as unknown as TickerRow;
 }
+
+const TEXT_COLUMNS: ReadonlySet<string> = new Set(["time", "product_id", "side"]);
 
 /** The TabSeparated line of a row (the inverse of tickerRowOf), e.g. for rows kept in an older spool format. */
 export function tickerLineOf(row: TickerRow): string {

@@ -1,14 +1,17 @@
 // Downstream of every source: decode → dedup / gap check → spool → seal into blocks → committer.
 // Sources call handle() for each raw message; nothing here blocks, so the source is paused
-// (backpressure) when the spool holds more uncommitted bytes than allowed.
+// (backpressure) when the spool holds more uncommitted bytes than allowed. The rows of one
+// event-loop turn are written to the spool together (before the loop turns, or every
+// FLUSH_ROWS rows) and join the open block as one chunk of text.
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import type { Committer, QueuedBlock } from "./committer";
 import { decode, type Decoded } from "./decode";
-import type { BlockLines, Spool, TableKey } from "./spool";
+import { blockTextOf, emptyBlockText, TABLE_KEYS, type BlockLines, type BlockText, type Spool, type TableKey } from "./spool";
 import { toClickhouseTime, type FeedTracker, type GapRow } from "./tracker";
 
 const MAX_DEAD_LETTER_CHARS = 100_000;
+const FLUSH_ROWS = 2_048;
 
 export interface PipelineOptions {
   readonly spool: Spool;
@@ -25,7 +28,13 @@ export interface PipelineOptions {
 }
 
 export class Pipeline {
-  private open: BlockLines = { ticker: [], dead: [], gap: [] };
+  private open: BlockText = emptyBlockText();
+  private openRows = 0;
+  /** Rows of this event-loop turn, not yet in the spool nor in `open`. */
+  private pending: BlockLines = { ticker: [], dead: [], gap: [] };
+  private pendingRows = 0;
+  private flushScheduled = false;
+  private readonly flushSoon = () => this.flush();
   private openReceivedAt: number[] = [];
   private openSince: number | undefined;
   private sealTimer: NodeJS.Timeout | undefined;
@@ -33,8 +42,9 @@ export class Pipeline {
 
   constructor(private readonly options: PipelineOptions) {
     if (options.recoveredOpen) {
-      this.open = options.recoveredOpen;
-      if (this.openRows() > 0) this.startBlockClock();
+      this.open = blockTextOf(options.recoveredOpen);
+      this.openRows = this.open.ticker.rows + this.open.dead.rows + this.open.gap.rows;
+      if (this.openRows > 0) this.startBlockClock();
     }
   }
 
@@ -82,7 +92,7 @@ export class Pipeline {
       }
       gaps.length = 0;
     }
-    if (this.openRows() >= this.options.maxRows) this.seal();
+    if (this.openRows >= this.options.maxRows) this.seal();
     return decoded;
   }
 
@@ -98,23 +108,47 @@ export class Pipeline {
 
   /** Ends the open block now (time, size or shutdown) and hands it to the committer. */
   seal(): void {
+    this.flush();
     const range = this.options.spool.seal();
-    const lines = this.open;
+    const text = this.open;
     const receivedAt = this.openReceivedAt;
-    this.open = { ticker: [], dead: [], gap: [] };
+    this.open = emptyBlockText();
+    this.openRows = 0;
     this.openReceivedAt = [];
     this.openSince = undefined;
     clearTimeout(this.sealTimer);
     this.sealTimer = undefined;
     if (!range) return;
-    const block: QueuedBlock = { ...range, lines, receivedAt, sealedAt: Date.now() };
+    const block: QueuedBlock = { ...range, text, receivedAt, sealedAt: Date.now() };
     this.options.committer.enqueue(block);
   }
 
-  private append(key: TableKey, json: string): void {
-    this.options.spool.append(key, json);
-    this.open[key].push(json);
+  private append(key: TableKey, row: string): void {
+    this.pending[key].push(row);
+    this.pendingRows++;
+    this.openRows++;
     if (this.openSince === undefined) this.startBlockClock();
+    if (this.pendingRows >= FLUSH_ROWS) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushSoon);
+    }
+  }
+
+  /** Writes this turn's rows to the spool and adds them to the open block as text. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pendingRows === 0) return;
+    for (const key of TABLE_KEYS) {
+      const rows = this.pending[key];
+      if (rows.length === 0) continue;
+      this.options.spool.appendRows(key, rows);
+      const text = this.open[key];
+      text.chunks.push(rows.join("\n") + "\n");
+      text.rows += rows.length;
+      this.pending[key] = [];
+    }
+    this.pendingRows = 0;
   }
 
   /** A block's first row starts its clock: it is sealed max_interval_ms later at the latest. */
@@ -136,9 +170,6 @@ export class Pipeline {
     );
   }
 
-  private openRows(): number {
-    return this.open.ticker.length + this.open.dead.length + this.open.gap.length;
-  }
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

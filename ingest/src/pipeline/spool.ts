@@ -23,6 +23,37 @@ const READ_CHUNK = 1 << 20;
 
 export type BlockLines = Record<TableKey, string[]>;
 
+/**
+ * Rows of one table as the text sent to ClickHouse: chunks of whole lines, each line ending in
+ * "\n". A block holds a few dozen chunks instead of tens of thousands of row strings, which keeps
+ * the garbage collector's work small at 100k rows a second.
+ */
+export interface RowText {
+  readonly chunks: string[];
+  rows: number;
+}
+export type BlockText = Record<TableKey, RowText>;
+
+export function emptyBlockText(): BlockText {
+  return { ticker: { chunks: [], rows: 0 }, dead: { chunks: [], rows: 0 }, gap: { chunks: [], rows: 0 } };
+}
+
+/** Lines as one chunk of text (e.g. rows read back from disk). */
+export function blockTextOf(lines: BlockLines): BlockText {
+  const text = emptyBlockText();
+  for (const key of TABLE_KEYS) {
+    if (lines[key].length > 0) text[key] = { chunks: [lines[key].join("\n") + "\n"], rows: lines[key].length };
+  }
+  return text;
+}
+
+/** The lines of a table's text (the rare path: ClickHouse refused a batch and it is bisected). */
+export function linesOf(text: RowText): string[] {
+  const lines = text.chunks.join("").split("\n");
+  lines.pop(); // the text ends with "\n"
+  return lines;
+}
+
 export interface BlockRange {
   /** Global offset of the block's first byte. */
   readonly start: number;
@@ -56,9 +87,6 @@ export class Spool {
   private offset = 0;
   private openStart = 0;
   private openRows = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
-  private flushScheduled = false;
   private committed = 0;
   private closed = false;
   readonly epoch: string;
@@ -97,42 +125,32 @@ export class Spool {
   }
 
   get uncommittedBytes(): number {
-    return this.offset + this.pendingChars - this.committed;
+    return this.offset - this.committed;
   }
 
   get openRowCount(): number {
     return this.openRows;
   }
 
-  /** Appends one row; it is written to the file before the event loop turns (or sooner). */
-  append(table: TableKey, json: string): void {
-    if (this.closed) throw new Error("spool is closed");
-    const line = `${TAG[table]}${json}\n`;
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    this.openRows++;
-    if (this.pendingChars >= READ_CHUNK) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+  /** Appends one row (written to the file now). */
+  append(table: TableKey, row: string): void {
+    this.appendRows(table, [row]);
   }
 
-  /** Writes buffered rows to the segment file. */
-  flush(): void {
-    this.flushScheduled = false;
-    if (this.pending.length === 0 || this.closed) return;
-    const buf = Buffer.from(this.pending.join(""), "utf8");
-    this.pending = [];
-    this.pendingChars = 0;
+  /** Appends rows of one table, written to the file now in one write. */
+  appendRows(table: TableKey, rows: readonly string[]): void {
+    if (this.closed) throw new Error("spool is closed");
+    if (rows.length === 0) return;
+    const tag = TAG[table];
+    const buf = Buffer.from(`${tag}${rows.join(`\n${tag}`)}\n`, "utf8");
     writeAll(this.fd, buf);
     this.offset += buf.length;
+    this.openRows += rows.length;
   }
 
   /** Ends the open block with a marker; returns its range, or undefined when it is empty. */
   seal(): BlockRange | undefined {
     if (this.openRows === 0) return undefined;
-    this.flush();
     writeAll(this.fd, Buffer.from(MARKER));
     this.offset += MARKER.length;
     if (this.options.fsync) fsyncSync(this.fd);
@@ -177,7 +195,6 @@ export class Spool {
 
   close(): void {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
     if (this.fd >= 0) closeSync(this.fd);
   }

@@ -9,7 +9,7 @@ import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
 import { TICKER_COLUMNS } from "../pipeline/decode";
-import type { TableKey } from "../pipeline/spool";
+import { linesOf, type RowText, type TableKey } from "../pipeline/spool";
 import type { TrackerSeed } from "../pipeline/tracker";
 import { nowClickhouse } from "../pipeline/tracker";
 import { classifyInsertError, type ClassifiedError } from "./errors";
@@ -72,17 +72,25 @@ export class ClickHouseSink {
    * Stores rows with retries until they are in, or until `abort` fires (they stay in the spool).
    * Rows ClickHouse refuses as bad data are found by halving the batch and go to dead letters.
    */
-  async store(key: TableKey, lines: readonly string[], token: string, abort: AbortSignal): Promise<void> {
-    if (lines.length === 0) return;
-    const refused = await this.insertRetrying(key, lines, token, abort);
+  async store(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
+    if (text.rows === 0) return;
+    const refused = await this.insertRetrying(key, text.chunks, text.rows, token, abort);
     if (!refused) {
-      this.options.metrics.rowsStored(key, lines.length);
+      this.options.metrics.rowsStored(key, text.rows);
       return;
     }
+    await this.bisect(key, linesOf(text), token, refused, abort);
+  }
+
+  private async bisect(key: TableKey, lines: readonly string[], token: string, refused: ClassifiedError, abort: AbortSignal): Promise<void> {
     if (lines.length > 1) {
       const mid = lines.length >> 1;
-      await this.store(key, lines.slice(0, mid), `${token}.0`, abort);
-      await this.store(key, lines.slice(mid), `${token}.1`, abort);
+      for (const [half, suffix] of [[lines.slice(0, mid), "0"], [lines.slice(mid), "1"]] as const) {
+        const halfToken = `${token}.${suffix}`;
+        const again = await this.insertRetrying(key, [half.join("\n") + "\n"], half.length, halfToken, abort);
+        if (again) await this.bisect(key, half, halfToken, again, abort);
+        else this.options.metrics.rowsStored(key, half.length);
+      }
       return;
     }
     const line = lines[0]!;
@@ -93,14 +101,14 @@ export class ClickHouseSink {
     }
     this.options.log.warn("ClickHouse refused a row; dead-lettered", { table: this.options.tables[key], reason: refused.summary });
     const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${this.options.tables[key]} refused the row: ${refused.summary}`, raw: line });
-    await this.store("dead", [dead], `${token}.dead`, abort);
+    await this.store("dead", { chunks: [`${dead}\n`], rows: 1 }, `${token}.dead`, abort);
     this.options.metrics.deadLettered("clickhouse");
   }
 
   /** One ingest_stats row; a failure is logged and skipped (the next row carries the totals). */
   async insertStats(row: Record<string, unknown>, token: string): Promise<boolean> {
     try {
-      await this.insertOnce("stats", `${JSON.stringify(row)}\n`, token);
+      await this.insertOnce("stats", [`${JSON.stringify(row)}\n`], token);
       return true;
     } catch (err) {
       this.options.log.warn("could not write ingest_stats", { reason: classifyInsertError(err).summary });
@@ -132,10 +140,12 @@ export class ClickHouseSink {
     return missing;
   }
 
-  private async insertRetrying(key: TableKey, lines: readonly string[], token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
+  /**
+   * `body` is whole lines in chunks, streamed chunk by chunk on each attempt, so a 50,000-row
+   * insert never exists as one string or one buffer of its own next to the block.
+   */
+  private async insertRetrying(key: TableKey, body: readonly string[], rows: number, token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
     const table = this.options.tables[key];
-    // Encoded once for all attempts: during an outage the same block is retried for minutes.
-    const body = lines.join("\n") + "\n";
     for (let attempt = 0; ; attempt++) {
       if (abort.aborted) throw new InsertAborted(`insert into ${table} abandoned at shutdown; the rows stay in the spool`);
       try {
@@ -155,7 +165,7 @@ export class ClickHouseSink {
         if (attempt < 3 || attempt % 10 === 0) {
           log(classified.needsOperator ? "insert failed and needs an operator (schema, grants or credentials); retrying" : "insert failed; retrying", {
             table,
-            rows: lines.length,
+            rows,
             attempt: attempt + 1,
             retry_in_ms: Math.round(delay),
             reason: classified.summary,
@@ -166,14 +176,14 @@ export class ClickHouseSink {
     }
   }
 
-  private insertOnce(key: TableKey | "stats", body: string, token: string): Promise<void> {
+  private insertOnce(key: TableKey | "stats", body: readonly string[], token: string): Promise<void> {
     const table = this.options.tables[key];
     return this.exclusive(async () => {
       const abort = new AbortController();
       const call = this.client
         .exec({
           query: `INSERT INTO ${table} ${INSERT_FORMAT[key]}`,
-          values: Readable.from([body], { objectMode: false }),
+          values: Readable.from(body, { objectMode: false }),
           clickhouse_settings: {
             ...this.options.settings,
             async_insert: 0,
