@@ -46,13 +46,13 @@ export class FeedTracker {
       const seen = this.lastSeen.get(s.productId);
       if (!seen || seen.sequence < s.sequence) this.lastSeen.set(s.productId, { sequence: s.sequence, time: s.time });
     }
-    if (options.recordRestartGap && seeds.length > 0) this.outage = { kind: "restart", products: new Map(this.lastSeen) };
+    if (options.recordRestartGap && seeds.length > 0) this.outage = { kind: "restart", products: snapshot(this.lastSeen) };
   }
 
   /** The connection was lost: the next message of each known product closes an outage window. */
   connectionLost(): void {
     const products = this.outage?.products ?? new Map<string, Seen>();
-    for (const [product, seen] of this.lastSeen) if (!products.has(product)) products.set(product, seen);
+    for (const [product, seen] of this.lastSeen) if (!products.has(product)) products.set(product, { ...seen });
     if (products.size > 0) this.outage = { kind: this.outage?.kind ?? "reconnect", products };
   }
 
@@ -96,7 +96,12 @@ export class FeedTracker {
 
   private see(productId: string, sequence: number, time: string): void {
     const seen = this.lastSeen.get(productId);
-    if (!seen || seen.sequence < sequence) this.lastSeen.set(productId, { sequence, time });
+    if (!seen) this.lastSeen.set(productId, { sequence, time });
+    else if (seen.sequence < sequence) {
+      // Updated in place (runs per message); outage windows hold copies, not these objects.
+      seen.sequence = sequence;
+      seen.time = time;
+    }
   }
 
   private closeOutage(productId: string, sequence: number, time: string, channel: string, gaps: GapRow[]): void {
@@ -119,6 +124,10 @@ export class FeedTracker {
     });
     if (this.outage.products.size === 0) this.outage = undefined;
   }
+}
+
+function snapshot(seen: Map<string, Seen>): Map<string, Seen> {
+  return new Map([...seen].map(([product, s]) => [product, { ...s }]));
 }
 
 export function nowClickhouse(): string {
