@@ -188,3 +188,30 @@ test("/metrics serves Prometheus text with the stage counters", async () => {
     await exchange.close();
   }
 });
+
+test("a text frame that is not UTF-8 is dead-lettered, and the connection stays up (no 1007 close)", async () => {
+  const ticks = realisticTickers(6);
+  const exchange = await fakeExchange((socket) => {
+    socket.send(ACK);
+    for (const line of ticks.slice(0, 3)) socket.send(line);
+    // A ticker with a byte that is not UTF-8 (0xff) in its product id, sent as a text frame.
+    const bad = Buffer.from(ticks[3]!.replace('"product_id":"', '"product_id":"\u0001'), "utf8");
+    bad[bad.indexOf(1)] = 0xff;
+    socket.send(bad, { binary: false });
+    for (const line of ticks.slice(4)) socket.send(line);
+  });
+  const ingester = await start(exchange.url, { watchdog_seconds: 30 });
+  try {
+    await waitFor("the good ticks stored", async () => (await storedCount()) === 5);
+    await ingester.stop("test over");
+    assert.equal(exchange.connections, 1, "one connection: the frame did not close it");
+    assert.equal(ingester.metrics.totals.reconnects, 0);
+    const dead = await rows<{ reason: string; raw: string }>(engine.client, "SELECT reason, raw FROM coinbase_demo.ingest_dead_letters");
+    assert.equal(dead.length, 1);
+    assert.match(dead[0]!.reason, /^ticker\.product_id: expected a product id/);
+    assert.ok(dead[0]!.raw.includes('"product_id":"\ufffd'), "the bad byte is kept as U+FFFD in the raw message");
+  } finally {
+    await ingester.stop("test over");
+    await exchange.close();
+  }
+});
