@@ -157,9 +157,10 @@ export class Pipeline {
     this.sealTimer = setTimeout(() => this.tick(), this.options.maxIntervalMs);
   }
 
-  /** Stops the block timer (shutdown seals explicitly). */
+  /** Stops the block timer (shutdown seals explicitly) and writes any rows of this turn to the spool. */
   close(): void {
     clearTimeout(this.sealTimer);
+    this.flush();
   }
 
   private deadLetter(raw: string, reason: string, receivedAt: number): void {
