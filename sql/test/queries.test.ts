@@ -75,6 +75,11 @@ describe("sql/queries on fixture data", () => {
         { reported_at: at(0, 0), instance: "a", started_at: at(0, 0), received: 0, stored: 0, rejected: 0, duplicates: 0, gaps: 0, buffer_depth: 0, spool_bytes: 0, reconnects: 0 },
         { reported_at: at(0, 5), instance: "a", started_at: at(0, 0), received: 60, stored: 50, rejected: 5, duplicates: 5, gaps: 1, buffer_depth: 7, spool_bytes: 1024, reconnects: 0 },
         { reported_at: at(0, 15), instance: "a", started_at: at(0, 0), received: 160, stored: 150, rejected: 5, duplicates: 5, gaps: 1, buffer_depth: 3, spool_bytes: 0, reconnects: 1 },
+        // A second run (another instance) whose first heartbeat comes 5 s after its start.
+        { reported_at: at(3, 5), instance: "b", started_at: at(3, 0), received: 40, stored: 40, rejected: 0, duplicates: 0, gaps: 0, buffer_depth: 1, spool_bytes: 0, reconnects: 0 },
+        { reported_at: at(3, 10), instance: "b", started_at: at(3, 0), received: 90, stored: 90, rejected: 0, duplicates: 0, gaps: 0, buffer_depth: 2, spool_bytes: 0, reconnects: 0 },
+        // …and a heartbeat two minutes after the previous one (the ingester was stuck in between).
+        { reported_at: at(5, 10), instance: "b", started_at: at(3, 0), received: 690, stored: 690, rejected: 0, duplicates: 0, gaps: 0, buffer_depth: 0, spool_bytes: 0, reconnects: 0 },
       ],
       format: "JSONEachRow",
     });
@@ -160,11 +165,23 @@ describe("sql/queries on fixture data", () => {
     assert.deepEqual(dead.rows.map((r) => r.dead_letters), [0, 0, 2, 0, 0, 1, 0, 0, 0, 0]);
   });
 
-  test("ingester_stats: per-second rates between heartbeats of one instance", async () => {
+  test("ingester_stats: per-second rates between heartbeats of one run; a run's first heartbeat counts from its start", async () => {
     const { rows } = await run(engine.client, loadQuery("ingester_stats"), WINDOW);
-    assert.deepEqual(rows.map((r) => r.stored_per_s), [0, 10, 10]);
-    assert.deepEqual(rows.map((r) => r.rejected_per_s), [0, 1, 0]);
-    assert.deepEqual(rows.map((r) => r.buffer_depth), [0, 7, 3]);
+    assert.deepEqual(rows.map((r) => r.instance), ["a", "a", "a", "b", "b", "b"]);
+    assert.deepEqual(rows.map((r) => r.stored_per_s), [0, 10, 10, 8, 10, 5]);
+    assert.deepEqual(rows.map((r) => r.rejected_per_s), [0, 1, 0, 0, 0, 0]);
+    assert.deepEqual(rows.map((r) => r.buffer_depth), [0, 7, 3, 1, 2, 0]);
+  });
+
+  test("ingester_stats: the first heartbeat inside a window still has its rate (the one before it is read)", async () => {
+    // A dashboard window starting between two heartbeats: the rate of the first one shown is
+    // computed against the heartbeat just before the window, not shown as a drop to 0.
+    const { rows } = await run(engine.client, loadQuery("ingester_stats"), { ...WINDOW, from: sec(T0 + 10_000) });
+    assert.deepEqual(rows.map((r) => [r.instance, r.stored_per_s]), [["a", 10], ["b", 8], ["b", 10], ["b", 5]]);
+    // A heartbeat at the left edge whose predecessor is more than a minute back is not compared
+    // with anything: 0, not the run's whole total over the window.
+    const late = await run(engine.client, loadQuery("ingester_stats"), { ...WINDOW, from: sec(T0 + 4 * 60_000 + 30_000) });
+    assert.deepEqual(late.rows.map((r) => [r.instance, r.stored_per_s]), [["b", 0]]);
   });
 
   test("data_freshness: seconds since the newest tick and the newest stored row, per product", async () => {
