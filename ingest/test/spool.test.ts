@@ -18,12 +18,12 @@ const row = (i: number) => tickerLineOf(tickerRow(i));
 test("sealed blocks come back after a reopen with the same ranges, rows and dedup tokens", () => {
   const dir = tempDir("spool");
   const { spool } = Spool.open(dir, OPTS);
-  for (let i = 0; i < 5; i++) spool.append("ticker", row(i));
-  spool.append("dead", JSON.stringify({ reason: "x" }));
+  for (let i = 0; i < 5; i++) spool.appendRows("ticker", [row(i)]);
+  spool.appendRows("dead", [JSON.stringify({ reason: "x" })]);
   const first = spool.seal()!;
-  for (let i = 5; i < 8; i++) spool.append("ticker", row(i));
+  for (let i = 5; i < 8; i++) spool.appendRows("ticker", [row(i)]);
   const second = spool.seal()!;
-  spool.append("ticker", row(8)); // open block: never sealed
+  spool.appendRows("ticker", [row(8)]); // open block: never sealed
   spool.close(); // flushes; as after a crash, nothing was committed
 
   const reopened = Spool.open(dir, OPTS);
@@ -37,7 +37,7 @@ test("sealed blocks come back after a reopen with the same ranges, rows and dedu
   assert.equal(reopened.recovered.newestTicker.get("ETH-USD")!.sequence, 1000 + 8 * 17);
   assert.equal(reopened.recovered.newestTicker.get("BTC-USD")!.sequence, 1000 + 7 * 17);
   // The open block continues: sealing now includes the recovered row.
-  reopened.spool.append("ticker", row(9));
+  reopened.spool.appendRows("ticker", [row(9)]);
   const third = reopened.spool.seal()!;
   assert.equal(third.rows, 2);
   assert.deepEqual(reopened.spool.read(third).ticker, [row(8), row(9)]);
@@ -47,9 +47,9 @@ test("sealed blocks come back after a reopen with the same ranges, rows and dedu
 test("committed blocks are not replayed; a new spool gets a new epoch", () => {
   const dir = tempDir("spool");
   const { spool } = Spool.open(dir, OPTS);
-  spool.append("ticker", row(1));
+  spool.appendRows("ticker", [row(1)]);
   const a = spool.seal()!;
-  spool.append("ticker", row(2));
+  spool.appendRows("ticker", [row(2)]);
   const b = spool.seal()!;
   spool.commit(a.end);
   spool.close();
@@ -64,7 +64,7 @@ test("committed blocks are not replayed; a new spool gets a new epoch", () => {
 test("a line torn by a crash is cut off and the spool keeps working", () => {
   const dir = tempDir("spool");
   const { spool } = Spool.open(dir, OPTS);
-  spool.append("ticker", row(1));
+  spool.appendRows("ticker", [row(1)]);
   const a = spool.seal()!;
   spool.close();
   const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".wal"))!);
@@ -73,7 +73,7 @@ test("a line torn by a crash is cut off and the spool keeps working", () => {
   assert.deepEqual(reopened.recovered.blocks, [a]);
   assert.deepEqual(reopened.recovered.openLines.ticker, []);
   assert.equal(statSync(segment).size, a.end);
-  reopened.spool.append("ticker", row(2));
+  reopened.spool.appendRows("ticker", [row(2)]);
   const b = reopened.spool.seal()!;
   assert.deepEqual(reopened.spool.read(b).ticker, [row(2)]);
   reopened.spool.close();
@@ -84,7 +84,7 @@ test("segments rotate at block boundaries and are deleted once committed", () =>
   const { spool } = Spool.open(dir, { segmentBytes: 200, fsync: false });
   const blocks = [];
   for (let b = 0; b < 6; b++) {
-    for (let i = 0; i < 3; i++) spool.append("ticker", row(b * 3 + i));
+    for (let i = 0; i < 3; i++) spool.appendRows("ticker", [row(b * 3 + i)]);
     blocks.push(spool.seal()!);
   }
   const segments = () => readdirSync(dir).filter((f) => f.endsWith(".wal"));
@@ -102,7 +102,7 @@ test("segments rotate at block boundaries and are deleted once committed", () =>
 test("uncommitted bytes grow with appends and fall with commits", () => {
   const { spool } = Spool.open(tempDir("spool"), OPTS);
   assert.equal(spool.uncommittedBytes, 0);
-  spool.append("ticker", row(1));
+  spool.appendRows("ticker", [row(1)]);
   const a = spool.seal()!;
   assert.equal(spool.uncommittedBytes, a.end);
   spool.commit(a.end);

@@ -13,8 +13,6 @@ export interface QueuedBlock extends BlockRange {
   text?: BlockText;
   /** Receive times (ms) of the block's ticker rows, for the latency histogram. */
   receivedAt?: number[];
-  /** When the block was sealed (ms); absent for blocks recovered from the spool. */
-  sealedAt?: number;
 }
 
 export interface CommitterOptions {

@@ -47,25 +47,9 @@ function digits(text: string, from: number, length: number): number {
  * value is not finite (a string of 400 digits).
  */
 export function decimalText(text: string): string | undefined {
-  if (text.length <= 15 && text.charCodeAt(0) !== 48) {
-    // The common case, decided without a scan when the text has no exponent: ≤ 15 characters
-    // hold at most 15 digits. (A leading 0 goes through the scan: "0.5" is fine, "05" is not.)
-    if (plainDigits(text)) return text;
-  } else if (isCopyable(text)) {
-    return text;
-  }
+  if (isCopyable(text)) return text;
   const n = Number(text);
   return Number.isFinite(n) ? `${n}` : undefined;
-}
-
-function plainDigits(s: string): boolean {
-  let points = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) points++;
-    else if (c < 48 || c > 57) return false;
-  }
-  return points <= 1 && s.charCodeAt(0) !== 46 && s.charCodeAt(s.length - 1) !== 46;
 }
 
 function isCopyable(s: string): boolean {

@@ -119,7 +119,7 @@ export class Pipeline {
     clearTimeout(this.sealTimer);
     this.sealTimer = undefined;
     if (!range) return;
-    const block: QueuedBlock = { ...range, text, receivedAt, sealedAt: Date.now() };
+    const block: QueuedBlock = { ...range, text, receivedAt };
     this.options.committer.enqueue(block);
   }
 

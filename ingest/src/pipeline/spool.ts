@@ -38,13 +38,14 @@ export function emptyBlockText(): BlockText {
   return { ticker: { chunks: [], rows: 0 }, dead: { chunks: [], rows: 0 }, gap: { chunks: [], rows: 0 } };
 }
 
-/** Lines as one chunk of text (e.g. rows read back from disk). */
+/** Lines as one chunk of text. */
+export function rowText(lines: readonly string[]): RowText {
+  return lines.length === 0 ? { chunks: [], rows: 0 } : { chunks: [lines.join("\n") + "\n"], rows: lines.length };
+}
+
+/** A block's lines as text (e.g. rows read back from disk). */
 export function blockTextOf(lines: BlockLines): BlockText {
-  const text = emptyBlockText();
-  for (const key of TABLE_KEYS) {
-    if (lines[key].length > 0) text[key] = { chunks: [lines[key].join("\n") + "\n"], rows: lines[key].length };
-  }
-  return text;
+  return { ticker: rowText(lines.ticker), dead: rowText(lines.dead), gap: rowText(lines.gap) };
 }
 
 /** The lines of a table's text (the rare path: ClickHouse refused a batch and it is bisected). */
@@ -130,11 +131,6 @@ export class Spool {
 
   get openRowCount(): number {
     return this.openRows;
-  }
-
-  /** Appends one row (written to the file now). */
-  append(table: TableKey, row: string): void {
-    this.appendRows(table, [row]);
   }
 
   /** Appends rows of one table, written to the file now in one write. */

@@ -1,15 +1,16 @@
 // Writes rows to ClickHouse with the same @clickhouse/client calls for a server and for the
 // embedded engine. Rows arrive already encoded (from the spool) and are sent as they are: tickers
 // as TabSeparated lines (the cheapest text format for ClickHouse to read, and half the bytes of
-// JSON), dead letters and gaps as JSONEachRow (free text that JSON escapes for us). Every insert carries its settings explicitly: the embedded engine applies settings
-// as session-wide SETs, so one left out would silently inherit the previous insert's value.
+// JSON), dead letters and gaps as JSONEachRow (free text that JSON escapes for us). Every insert
+// carries its settings explicitly: the embedded engine applies settings as session-wide SETs, so
+// one left out would silently inherit the previous insert's value.
 import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
 import { TICKER_COLUMNS } from "../pipeline/decode";
-import { linesOf, type RowText, type TableKey } from "../pipeline/spool";
+import { linesOf, rowText, type RowText, type TableKey } from "../pipeline/spool";
 import type { TrackerSeed } from "../pipeline/tracker";
 import { nowClickhouse } from "../pipeline/tracker";
 import { classifyInsertError, type ClassifiedError } from "./errors";
@@ -79,18 +80,12 @@ export class ClickHouseSink {
       this.options.metrics.rowsStored(key, text.rows);
       return;
     }
-    await this.bisect(key, linesOf(text), token, refused, abort);
-  }
-
-  private async bisect(key: TableKey, lines: readonly string[], token: string, refused: ClassifiedError, abort: AbortSignal): Promise<void> {
+    // The rare path: the batch is split into lines and each half stored the same way.
+    const lines = linesOf(text);
     if (lines.length > 1) {
       const mid = lines.length >> 1;
-      for (const [half, suffix] of [[lines.slice(0, mid), "0"], [lines.slice(mid), "1"]] as const) {
-        const halfToken = `${token}.${suffix}`;
-        const again = await this.insertRetrying(key, [half.join("\n") + "\n"], half.length, halfToken, abort);
-        if (again) await this.bisect(key, half, halfToken, again, abort);
-        else this.options.metrics.rowsStored(key, half.length);
-      }
+      await this.store(key, rowText(lines.slice(0, mid)), `${token}.0`, abort);
+      await this.store(key, rowText(lines.slice(mid)), `${token}.1`, abort);
       return;
     }
     const line = lines[0]!;
@@ -101,7 +96,7 @@ export class ClickHouseSink {
     }
     this.options.log.warn("ClickHouse refused a row; dead-lettered", { table: this.options.tables[key], reason: refused.summary });
     const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${this.options.tables[key]} refused the row: ${refused.summary}`, raw: line });
-    await this.store("dead", { chunks: [`${dead}\n`], rows: 1 }, `${token}.dead`, abort);
+    await this.store("dead", rowText([dead]), `${token}.dead`, abort);
     this.options.metrics.deadLettered("clickhouse");
   }
 

@@ -17,8 +17,7 @@ export class CoinbaseSource implements Source {
   private state: State = "idle";
   private attempt = 0;
   private lastMessageAt = 0;
-  /** Connection opened or last message received: the watchdog's window starts here. */
-  private lastActivityAt = 0;
+  private openedAt = 0;
   private lastProblem = "not connected yet";
   private watchdog: NodeJS.Timeout | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
@@ -63,14 +62,13 @@ export class CoinbaseSource implements Source {
       this.state = "subscribing";
       socket.send(JSON.stringify(this.subscribeMessage()));
       this.ackTimer = setTimeout(() => this.fail(socket, `no subscriptions ack within ${this.config.subscribe_timeout_ms} ms`), this.config.subscribe_timeout_ms);
-      this.lastActivityAt = Date.now();
+      this.openedAt = Date.now();
       this.armWatchdog(socket, this.config.watchdog_seconds * 1000);
     });
     socket.on("message", (data, isBinary) => {
       if (socket !== this.socket) return;
       const receivedAt = Date.now();
       this.lastMessageAt = receivedAt;
-      this.lastActivityAt = receivedAt;
       const raw = isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString();
       const decoded = this.handler!.handle(raw, receivedAt);
       if (decoded.kind === "subscriptions" && this.state === "subscribing") {
@@ -97,15 +95,15 @@ export class CoinbaseSource implements Source {
   }
 
   /**
-   * Fails the connection once nothing arrived for watchdog_seconds. Messages only move
-   * lastActivityAt: re-arming a timer per message cost ≈ 0.5 µs, 5% of the per-message budget.
-   * A timer that fires inside a live window re-arms for the rest of that window.
+   * Fails the connection once nothing arrived for watchdog_seconds since it opened or since its
+   * last message. Messages only move lastMessageAt: re-arming a timer per message cost ≈ 0.5 µs,
+   * 5% of the per-message budget. A timer that fires inside a live window re-arms for the rest.
    */
   private armWatchdog(socket: WebSocket, inMs: number): void {
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => {
       if (socket !== this.socket) return;
-      const left = this.lastActivityAt + this.config.watchdog_seconds * 1000 - Date.now();
+      const left = Math.max(this.openedAt, this.lastMessageAt) + this.config.watchdog_seconds * 1000 - Date.now();
       if (left > 0) this.armWatchdog(socket, left);
       else this.fail(socket, `no message for ${this.config.watchdog_seconds} s (watchdog)`);
     }, inMs);
