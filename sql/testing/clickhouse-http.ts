@@ -71,7 +71,6 @@ function formatOf(statement: string): string {
   return /\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(statement)?.[1] ?? "TabSeparated";
 }
 
-/** Serves the engine whose data directory is `dir` (opened as a second session: chdb allows that for one path). */
 export interface ServeOptions {
   readonly dir: string;
   readonly user: string;
@@ -85,6 +84,7 @@ export interface ServeOptions {
   readonly discardInserts?: boolean;
 }
 
+/** Serves the engine whose data directory is `dir` (opened as a second session: chdb allows that for one path). */
 export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickHouseHttpEndpoint> {
   const chdb = (await import("chdb")) as unknown as { Session: new (path: string) => ChdbSession };
   const session = new chdb.Session(options.dir);
@@ -92,6 +92,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    const queryId = url.searchParams.get("query_id") ?? "";
     if (url.pathname === "/ping") {
       res.writeHead(200, { "Content-Type": "text/plain" }).end("Ok.\n");
       return;
@@ -114,7 +115,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
     if (insert && chunks.length > 0) {
       statements.push(`${insert[0]} <${chunks.reduce((n, c) => n + c.length, 0)} bytes>`);
       if (options.discardInserts) {
-        res.writeHead(200, { "X-ClickHouse-Query-Id": url.searchParams.get("query_id") ?? "" }).end();
+        res.writeHead(200, { "X-ClickHouse-Query-Id": queryId }).end();
         return;
       }
       try {
@@ -127,7 +128,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
         });
         res
           .writeHead(200, {
-            "X-ClickHouse-Query-Id": url.searchParams.get("query_id") ?? "",
+            "X-ClickHouse-Query-Id": queryId,
             "X-ClickHouse-Summary": JSON.stringify({ written_rows: String(summary.rowsWritten), written_bytes: String(summary.bytesWritten) }),
           })
           .end();
@@ -147,7 +148,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
           "Content-Type": format.startsWith("JSON") ? "application/json; charset=UTF-8" : "application/octet-stream",
           "X-ClickHouse-Format": format,
           "X-ClickHouse-Timezone": "UTC",
-          "X-ClickHouse-Query-Id": url.searchParams.get("query_id") ?? "",
+          "X-ClickHouse-Query-Id": queryId,
         })
         .end(Buffer.from(result.bytes()));
     } catch (err) {
