@@ -1,7 +1,8 @@
 // The stack's settings, read once at the program's entry and validated before any resource is
-// declared. Every key is declared (type, default, description) in Pulumi.yaml; the defaults here
-// must match it (infra/test/config.test.ts checks that), because the Automation API's inline
-// mode does not read Pulumi.yaml.
+// declared. Every key is documented in Pulumi.yaml: the ones with a default under `config:` (the
+// defaults here must match them: infra/test/config.test.ts checks that, because the Automation
+// API's inline mode does not read Pulumi.yaml), the optional ones in the comment block above it
+// (Pulumi treats a declared key without a default as required).
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CHANNELS } from "../ingest/src/config/schema";
@@ -89,6 +90,8 @@ export interface ConfigSource {
   getSecret(key: string): pulumi.Output<string> | undefined;
   /** Every key set in the project's namespace (to reject unknown ones), when the source can list them. */
   keys?(): string[];
+  /** Whether a key's value is stored encrypted (`config set --secret`), when the source knows. */
+  isSecret?(key: string): boolean;
 }
 
 export interface StackConfig extends Omit<Settings, "namePrefix"> {
@@ -102,7 +105,11 @@ export interface StackConfig extends Omit<Settings, "namePrefix"> {
 
 export class StackConfigError extends Error {}
 
+/** The SDK's own record of which config keys were stored as secrets (runtime/config.js; not in its typings). */
+const sdkRuntimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+
 export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(PROJECT)): ConfigSource {
+  const isConfigSecret = sdkRuntimeConfig.isConfigSecret;
   return {
     get: (key) => config.get(key),
     getSecret: (key) => config.getSecret(key),
@@ -110,6 +117,7 @@ export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(PRO
       Object.keys(pulumi.runtime.allConfig())
         .filter((k) => k.startsWith(`${PROJECT}:`))
         .map((k) => k.slice(PROJECT.length + 1)),
+    isSecret: isConfigSecret ? (key) => isConfigSecret(`${PROJECT}:${key}`) : undefined,
   };
 }
 
@@ -142,7 +150,14 @@ export function loadStackConfig(source: ConfigSource = pulumiConfigSource(), sta
   const secrets: Partial<Record<SecretKey, pulumi.Output<string>>> = {};
   for (const key of SECRET_KEYS) {
     const value = source.getSecret(key);
-    if (value !== undefined) secrets[key] = value;
+    if (value === undefined) continue;
+    secrets[key] = value;
+    if (source.isSecret?.(key) === false) {
+      problems.push(
+        `${PROJECT}:${key}: stored in plain text in the stack's config file; store it encrypted with: ` +
+          `npm run config -- set --secret ${key} <value>`,
+      );
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new StackConfigError(formatProblems(problems));
 
@@ -178,19 +193,19 @@ export function crossChecks(s: Settings, secrets: Partial<Record<SecretKey, unkn
   if (s.clickhouseUrl !== undefined && !s.clickhouseUrl.startsWith("chdb:") && secrets.clickhouseAdminPassword === undefined) {
     problems.push(
       `${PROJECT}:clickhouseAdminPassword: required with ${PROJECT}:clickhouseUrl (an external ClickHouse); ` +
-        `set it with: pulumi config set --secret clickhouseAdminPassword <password>`,
+        `set it with: npm run config -- set --secret clickhouseAdminPassword <password>`,
     );
   }
   if (s.supersetUrl !== undefined && s.supersetEnabled && secrets.supersetAdminPassword === undefined) {
     problems.push(
       `${PROJECT}:supersetAdminPassword: required with ${PROJECT}:supersetUrl (an external Superset); ` +
-        `set it with: pulumi config set --secret supersetAdminPassword <password>`,
+        `set it with: npm run config -- set --secret supersetAdminPassword <password>`,
     );
   }
   if (s.clickhouseUrl?.startsWith("chdb:") && s.manageClickhouseUsers) {
     problems.push(
       `${PROJECT}:manageClickhouseUsers: must be false with an embedded engine (${PROJECT}:clickhouseUrl=${s.clickhouseUrl}), ` +
-        `which refuses CREATE USER; set it with: pulumi config set manageClickhouseUsers false`,
+        `which refuses CREATE USER; set it with: npm run config -- set manageClickhouseUsers false`,
     );
   }
   if (s.clickhouseUrl?.startsWith("chdb:") && (s.grafanaEnabled || s.ingesterEnabled || (s.supersetEnabled && s.supersetUrl === undefined))) {

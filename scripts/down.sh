@@ -6,4 +6,4 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 stack="${STREAMSTACK_STACK:-dev}"
 [[ -s "$repo/.pulumi-state/passphrase" ]] || { echo "streamstack: no .pulumi-state/passphrase: nothing was deployed from this checkout" >&2; exit 1; }
-exec bash "$repo/scripts/up.sh" pulumi destroy --yes --stack "$stack" "$@"
+exec bash "$repo/scripts/pulumi.sh" destroy --yes --stack "$stack" "$@"

@@ -82,13 +82,26 @@ GOTOOLS
 
 echo "pulumi-cli: building Pulumi CLI v$version from the Go module proxy into $root (about 3 min cold, seconds warm)" >&2
 start=$SECONDS
+# Both go steps are silent for minutes: say every 20 s which one runs and how far the downloads got.
+phase_file="$root/.build.phase"
+echo "downloading modules" > "$phase_file"
+modcache="$(go env GOMODCACHE)"
+(
+  while sleep 20; do
+    echo "pulumi-cli: $(cat "$phase_file" 2>/dev/null) ... $((SECONDS - start)) s (module cache $(du -sh "$modcache" 2>/dev/null | cut -f1))" >&2
+  done
+) &
+progress=$!
+trap 'kill "$progress" 2>/dev/null || true' EXIT
 (
   cd "$src"
   go mod tidy >&2
+  echo "compiling (about 2 min cold)" > "$phase_file"
   go build -buildvcs=false -trimpath \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
     -o "$bin.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
 )
+kill "$progress" 2>/dev/null || true
 mv "$bin.tmp" "$bin"
 got="$(version_of "$bin")"
 if [[ "$got" != "v$version" ]]; then

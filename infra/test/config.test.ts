@@ -25,43 +25,53 @@ function errorOf(values: Record<string, unknown>, secrets: Record<string, string
   assert.fail(`config ${JSON.stringify(values)} was accepted`);
 }
 
-const project = parse(readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")) as {
+const PULUMI_YAML = readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8");
+const project = parse(PULUMI_YAML) as {
   config: Record<string, { type: string; default?: unknown; secret?: boolean; description?: string }>;
   main: string;
   backend: { url: string };
 };
 
-describe("Pulumi.yaml declares every setting the program reads", () => {
-  test("every schema key and secret is declared with a description, and nothing else is", () => {
-    const declared = Object.keys(project.config).sort();
+/** The optional settings, documented in Pulumi.yaml's comment block: `#   key (type): description`. */
+const optionalSettings = new Map(
+  [...PULUMI_YAML.matchAll(/^#\s{3}(\w+) \((string|secret)\): (.+)$/gm)].map((m) => [m[1]!, { type: m[2]!, description: m[3]! }]),
+);
+
+describe("Pulumi.yaml documents every setting the program reads", () => {
+  test("every schema key and secret is declared or listed as optional, with a description, and nothing else is", () => {
+    const documented = [...Object.keys(project.config), ...optionalSettings.keys()].sort();
     const known = [...Object.keys(settingsSchema.shape), ...SECRET_KEYS].sort();
-    assert.deepEqual(declared, known);
+    assert.deepEqual(documented, known);
     for (const [key, decl] of Object.entries(project.config)) assert.ok(decl.description && decl.description.length > 10, `${key} has no description`);
+    for (const [key, opt] of optionalSettings) assert.ok(opt.description.length > 10, `${key} has no description`);
+  });
+
+  test("every declared key has a default: the CLI treats a declared key without one as required (issue 12)", () => {
+    for (const [key, decl] of Object.entries(project.config)) {
+      assert.notEqual(decl.default, undefined, `${key} is declared without a default: \`pulumi up\` would stop with "missing configuration value"; list it as optional instead`);
+    }
   });
 
   test("declared defaults equal the program's defaults (the Automation API does not read Pulumi.yaml)", () => {
     const defaults = loadStackConfig(source({}), "dev") as unknown as Record<string, unknown>;
-    for (const [key, decl] of Object.entries(project.config)) {
+    for (const [key, decl] of Object.entries(project.config)) assert.deepEqual(defaults[key], decl.default, `default of ${key}`);
+    for (const key of optionalSettings.keys()) {
       if (key === "namePrefix") continue; // computed from the stack name, documented in its description
-      if (decl.default === undefined) {
-        assert.equal(defaults[key], undefined, `${key} has a program default but none in Pulumi.yaml`);
-        continue;
-      }
-      assert.deepEqual(defaults[key], decl.default, `default of ${key}`);
+      assert.equal(defaults[key], undefined, `${key} is listed as optional but the program has a default for it`);
     }
   });
 
-  test("secrets are declared secret and have no default", () => {
+  test("secrets are listed as optional secrets, never declared with a default", () => {
     for (const key of SECRET_KEYS) {
-      assert.equal(project.config[key]?.secret, true, `${key} is not declared secret`);
-      assert.equal(project.config[key]?.default, undefined, `${key} has a default`);
+      assert.equal(optionalSettings.get(key)?.type, "secret", `${key} is not listed as a secret`);
+      assert.equal(project.config[key], undefined, `${key} is declared under config:`);
     }
+    for (const [key, opt] of optionalSettings) if (opt.type === "secret") assert.ok((SECRET_KEYS as readonly string[]).includes(key), `${key} is listed as a secret but the program reads it as plain`);
   });
 
   test("the declared types match how the program parses each key", () => {
     const defaults = loadStackConfig(source({}), "dev") as unknown as Record<string, unknown>;
     for (const [key, decl] of Object.entries(project.config)) {
-      if (decl.default === undefined) continue;
       const expected = decl.type === "integer" ? "number" : decl.type === "array" ? "object" : decl.type;
       assert.equal(typeof defaults[key], expected, key);
     }
@@ -140,6 +150,13 @@ describe("loadStackConfig", () => {
       /streamstack:manageClickhouseUsers: must be false with an embedded engine/,
     );
     assert.match(errorOf({ clickhouseUrl: "chdb:/tmp/x", manageClickhouseUsers: false }), /streamstack:clickhouseUrl: chdb:\/tmp\/x is an engine inside the Pulumi process/);
+  });
+
+  test("a secret stored in plain text is refused, naming the command that stores it encrypted", () => {
+    const plain: ConfigSource = { ...source({}, { grafanaAdminPassword: "a-long-admin-password" }), isSecret: () => false };
+    assert.throws(() => loadStackConfig(plain, "dev"), /streamstack:grafanaAdminPassword: stored in plain text .* npm run config -- set --secret grafanaAdminPassword <value>/);
+    const encrypted: ConfigSource = { ...plain, isSecret: () => true };
+    assert.ok(loadStackConfig(encrypted, "dev").secrets.grafanaAdminPassword);
   });
 
   test("external ClickHouse, no Grafana, no ingester, external Superset = external-only mode", () => {

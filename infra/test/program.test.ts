@@ -18,6 +18,7 @@ import {
   settle,
   type Recorded,
 } from "./harness";
+import { documentedCommands, isPlaceholder } from "./docCommands";
 
 type Program = typeof import("../program");
 let program: Program;
@@ -338,6 +339,12 @@ describe("default stack (everything in containers)", () => {
         for (const secret of generatedSecrets) assert.ok(!s.includes(secret), `${r.type} ${r.name} has a password in plain text: ${s.slice(0, 60)}`);
       }
     }
+  });
+
+  test("every output README.md and docs/ tell the user to read (npm run stack -- output <name>) is one", () => {
+    const named = documentedCommands().filter((c) => c.script === "stack" && c.args[0] === "output" && c.args[1] && !c.args[1].startsWith("-") && !isPlaceholder(c.args[1]));
+    assert.ok(named.length >= 4, `only ${named.length} documented outputs found`);
+    for (const c of named) assert.ok(c.args[1]! in outputs, `${c.at}: the stack has no output ${c.args[1]}`);
   });
 
   test("outputs: URLs and user names in plain, passwords only as secrets", async () => {

@@ -1,28 +1,28 @@
-// scripts/up.sh and down.sh with the real Pulumi CLI (the pinned build, as the engine tests use):
-// local state, a generated passphrase, the dev stack, and Pulumi.yaml's declared settings as the
-// CLI hands them to the program. `pulumi up` itself needs Docker and provider plugins: not here.
+// The npm scripts a user types (package.json → scripts/pulumi.sh, up.sh, down.sh) with the real
+// Pulumi CLI (the pinned build, as the engine tests use), in a clean copy of the repository: local
+// state, a generated passphrase, the dev stack, Pulumi.yaml's settings as the CLI hands them to
+// the program, and what `npm run up` checks before it starts Pulumi's deployment. The deployment
+// itself, through the same scripts, is infra/test/engine/userCommands.test.ts.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, type ConfigSource } from "../config";
-import { cliUnavailable, pulumiRoot, REPO } from "./engine/harness";
+import { loadStackConfig } from "../config";
+import { cliConfigSource } from "../preflight";
+import { cleanCopy, cliUnavailable, npmRunner, ok, type NpmRun } from "./engine/harness";
 
 const noCli = cliUnavailable();
 
-describe("npm run up / down scripts with the real Pulumi CLI", { skip: noCli }, () => {
+describe("npm run pulumi / stack / config / up / down with the real Pulumi CLI", { skip: noCli }, () => {
   let project: string;
   let home: string;
+  let npm: NpmRun;
 
   before(() => {
-    project = mkdtempSync(join(tmpdir(), "streamstack-up-"));
+    project = cleanCopy("streamstack-scripts-");
     home = mkdtempSync(join(tmpdir(), "streamstack-pulumi-home-"));
-    mkdirSync(join(project, "scripts"));
-    for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "scripts/up.sh", "scripts/down.sh"]) cpSync(join(REPO, file), join(project, file));
-    symlinkSync(join(REPO, "node_modules"), join(project, "node_modules"));
+    npm = npmRunner(project, home);
   });
 
   after(() => {
@@ -30,16 +30,8 @@ describe("npm run up / down scripts with the real Pulumi CLI", { skip: noCli }, 
     rmSync(home, { recursive: true, force: true });
   });
 
-  function run(script: string, args: string[], dir = project) {
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(pulumiRoot(), "bin")}:${process.env.PATH}`, PULUMI_HOME: home };
-    delete env.PULUMI_CONFIG_PASSPHRASE;
-    delete env.PULUMI_BACKEND_URL;
-    return spawnSync("bash", [join(dir, "scripts", script), ...args], { cwd: dir, env, encoding: "utf8", timeout: 120_000 });
-  }
-
-  test("first run makes local state and a private passphrase, and selects the dev stack", () => {
-    const result = run("up.sh", ["pulumi", "stack", "ls", "--json"]);
-    assert.equal(result.status, 0, result.stderr);
+  test("first run makes local state and a private passphrase, and selects the dev stack", async () => {
+    const result = ok(await npm("stack", ["ls", "--json"]), "npm run stack -- ls --json");
     const stacks = JSON.parse(result.stdout) as Array<{ name: string; current: boolean }>;
     assert.deepEqual(stacks.map((s) => [s.name, s.current]), [["dev", true]]);
     const passphrase = join(project, ".pulumi-state", "passphrase");
@@ -49,24 +41,16 @@ describe("npm run up / down scripts with the real Pulumi CLI", { skip: noCli }, 
     assert.match(result.stderr, /generated a state passphrase/);
   });
 
-  test("a second run keeps the passphrase", () => {
+  test("a second run keeps the passphrase", async () => {
     const before = readFileSync(join(project, ".pulumi-state", "passphrase"), "utf8");
-    const result = run("up.sh", ["pulumi", "stack", "--show-name"]);
-    assert.equal(result.status, 0, result.stderr);
+    const result = ok(await npm("pulumi", ["stack", "--show-name"]), "npm run pulumi -- stack --show-name");
     assert.equal(result.stdout.trim(), "dev");
     assert.equal(readFileSync(join(project, ".pulumi-state", "passphrase"), "utf8"), before);
   });
 
-  test("the settings the CLI hands the program (Pulumi.yaml defaults + Pulumi.dev.yaml) parse to the program's defaults", () => {
-    const result = run("up.sh", ["pulumi", "config", "--json"]);
-    assert.equal(result.status, 0, result.stderr);
-    const config = JSON.parse(result.stdout) as Record<string, { value?: string; secret: boolean }>;
-    const source: ConfigSource = {
-      get: (key) => config[`streamstack:${key}`]?.value,
-      getSecret: (key) => (config[`streamstack:${key}`]?.value !== undefined ? pulumi.secret(config[`streamstack:${key}`]!.value!) : undefined),
-      keys: () => Object.keys(config).map((k) => k.replace(/^streamstack:/, "")),
-    };
-    const fromCli = loadStackConfig(source, "dev") as unknown as Record<string, unknown>;
+  test("the settings the CLI hands the program (Pulumi.yaml defaults + Pulumi.dev.yaml) parse to the program's defaults", async () => {
+    const result = ok(await npm("config", ["--json"]), "npm run config -- --json");
+    const fromCli = loadStackConfig(cliConfigSource(result.stdout), "dev") as unknown as Record<string, unknown>;
     const defaults = loadStackConfig({ get: () => undefined, getSecret: () => undefined }, "dev") as unknown as Record<string, unknown>;
     for (const key of Object.keys(defaults)) {
       if (key === "secrets") continue;
@@ -74,23 +58,57 @@ describe("npm run up / down scripts with the real Pulumi CLI", { skip: noCli }, 
     }
   });
 
-  test("a secret set through the script is stored encrypted in the stack file", () => {
+  test("a secret set through the script is stored encrypted in the stack file", async () => {
     const password = "a-test-password-that-must-not-appear";
-    const set = run("up.sh", ["pulumi", "config", "set", "--secret", "grafanaAdminPassword", password]);
-    assert.equal(set.status, 0, set.stderr);
+    ok(await npm("config", ["set", "--secret", "grafanaAdminPassword", password]), "config set --secret");
     const stackFile = readFileSync(join(project, "Pulumi.dev.yaml"), "utf8");
     assert.ok(!stackFile.includes(password));
     assert.match(stackFile, /streamstack:grafanaAdminPassword:\s*\n\s+secure: /);
-    const get = run("up.sh", ["pulumi", "config", "get", "grafanaAdminPassword"]);
+    const get = ok(await npm("config", ["get", "grafanaAdminPassword"]), "config get");
     assert.equal(get.stdout.trim(), password, "the generated passphrase decrypts it");
   });
 
-  test("down without any earlier up says so instead of creating state", () => {
-    const fresh = mkdtempSync(join(tmpdir(), "streamstack-down-"));
+  test("up with a bad setting stops before Pulumi and Docker, naming the key and the fix", async () => {
+    ok(await npm("config", ["set", "grafanaPort", "http"]), "config set grafanaPort");
+    ok(await npm("config", ["set", "supersetSecretKey", "typed-without-secret"]), "config set supersetSecretKey");
     try {
-      mkdirSync(join(fresh, "scripts"));
-      cpSync(join(REPO, "scripts", "down.sh"), join(fresh, "scripts", "down.sh"));
-      const result = run("down.sh", [], fresh);
+      const result = await npm("up");
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, /streamstack:grafanaPort: .*got "http"/);
+      assert.match(result.stderr, /streamstack:supersetSecretKey: stored in plain text .*npm run config -- set --secret supersetSecretKey/);
+      assert.doesNotMatch(result.stderr + result.stdout, /docker|Updating \(dev\)/i);
+    } finally {
+      ok(await npm("config", ["rm", "grafanaPort"]), "config rm");
+      ok(await npm("config", ["rm", "supersetSecretKey"]), "config rm");
+    }
+  });
+
+  test("up with containers to make and no Docker says so before Pulumi runs", async () => {
+    const result = await npm("up", [], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /streamstack: (docker is not on PATH|cannot reach the Docker daemon)/);
+    assert.doesNotMatch(result.stdout, /Updating \(dev\)/);
+  });
+
+  test("up without a Pulumi CLI says how to install the pinned one and how to build it", async () => {
+    const pin = readFileSync(join(project, "scripts", "pulumi-version.txt"), "utf8").trim();
+    const bare = mkdtempSync(join(tmpdir(), "streamstack-nocli-home-"));
+    try {
+      const result = await npmRunner(project, bare, { withCli: false })("up");
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, /the Pulumi CLI is not on PATH/);
+      assert.ok(result.stderr.includes(`get.pulumi.com | sh -s -- --version ${pin}`), result.stderr);
+      assert.match(result.stderr, /export PATH="\$HOME\/\.pulumi\/bin:\$PATH"/);
+      assert.match(result.stderr, /bash scripts\/pulumi-cli\.sh/);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  test("down without any earlier up says so instead of creating state", async () => {
+    const fresh = cleanCopy("streamstack-down-");
+    try {
+      const result = await npmRunner(fresh, home)("down");
       assert.notEqual(result.status, 0);
       assert.match(result.stderr, /no \.pulumi-state\/passphrase: nothing was deployed from this checkout/);
     } finally {

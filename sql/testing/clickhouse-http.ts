@@ -6,7 +6,8 @@
 // would (serve-clickhouse-http.ts).
 //
 // Statements run unchanged on the real engine; only the HTTP envelope is ours: the `query` URL
-// parameter and/or the body as the statement, the query's own FORMAT or TabSeparated (the HTTP
+// parameter and/or the body as the statement, `param_<name>` URL parameters bound as query
+// parameters (the engine parses each text value as its declared type, as a server does), the query's own FORMAT or TabSeparated (the HTTP
 // interface's default), HTTP Basic or X-ClickHouse-User/Key auth checked against one user.
 // An `INSERT INTO t [(columns)] FORMAT f` in the URL with the rows in the body goes to the
 // engine's raw insert (the body handed over as bytes, parsed by ClickHouse's parallel parser, as
@@ -26,6 +27,7 @@ export interface ClickHouseHttpEndpoint {
 
 interface ChdbSession {
   queryAsync(query: string, opts?: { format?: string }): Promise<{ bytes(): Uint8Array }>;
+  queryBindAsync(query: string, params: Record<string, string>, opts?: { format?: string }): Promise<{ bytes(): Uint8Array }>;
   insert(params: { table: string; columns?: string[]; format: string; values: Buffer; settings: Record<string, string> }): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
   close(): void;
 }
@@ -36,6 +38,13 @@ const INTERFACE_PARAMS = new Set([
   "decompress", "enable_http_compression", "wait_end_of_query", "buffer_size", "role", "quota_key", "client_protocol_version",
 ]);
 const INSERT_WITH_BODY = /^\s*INSERT\s+INTO\s+([A-Za-z0-9_.]+)\s*(?:\(([^)]*)\))?\s*FORMAT\s+(TabSeparated|TSV|JSONEachRow|JSONCompactEachRow|CSV)\s*$/i;
+
+/** Query parameters (`param_<name>=<value>` in the URL, as the HTTP interface takes them), values as text. */
+function urlParams(url: URL): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) if (key.startsWith("param_")) params[key.slice("param_".length)] = value;
+  return params;
+}
 
 function urlSettings(url: URL): Record<string, string> {
   const settings: Record<string, string> = {};
@@ -75,6 +84,8 @@ export interface ServeOptions {
   readonly dir: string;
   readonly user: string;
   readonly password: string;
+  /** More logins (name → password), all with the same rights: the engine itself has no accounts. */
+  readonly moreUsers?: Readonly<Record<string, string>>;
   /** 0 (default) picks a free port. */
   readonly port?: number;
   /**
@@ -89,6 +100,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
   const chdb = (await import("chdb")) as unknown as { Session: new (path: string) => ChdbSession };
   const session = new chdb.Session(options.dir);
   const statements: string[] = [];
+  const logins = new Map<string, string>([[options.user, options.password], ...Object.entries(options.moreUsers ?? {})]);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -104,7 +116,7 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
       return;
     }
     const { user, password } = credentials(req, url);
-    if (user !== options.user || password !== options.password) {
+    if (logins.get(user) !== password) {
       statements.push("<auth failed>");
       res
         .writeHead(403, { "X-ClickHouse-Exception-Code": "516" })
@@ -142,7 +154,8 @@ export async function serveClickHouseHttp(options: ServeOptions): Promise<ClickH
     statements.push(statement);
     const format = formatOf(statement);
     try {
-      const result = await session.queryAsync(statement, { format });
+      const params = urlParams(url);
+      const result = Object.keys(params).length > 0 ? await session.queryBindAsync(statement, params, { format }) : await session.queryAsync(statement, { format });
       res
         .writeHead(200, {
           "Content-Type": format.startsWith("JSON") ? "application/json; charset=UTF-8" : "application/octet-stream",

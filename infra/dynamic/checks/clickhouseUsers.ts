@@ -92,8 +92,8 @@ export async function probeAccess(client: ClickHouseClient, name: string, role: 
     check,
     parts.join("; "),
     tooMuch.length > 0
-      ? `check the grants of role streamstack_${role} and of ${name} (SHOW GRANTS FOR ${name}) against sql/access/roles_and_profiles.sql, then run pulumi up again`
-      : `check that migrations ran and ${name} has role streamstack_${role} (SHOW GRANTS FOR ${name}); run pulumi up again to re-apply sql/access`,
+      ? `check the grants of role streamstack_${role} and of ${name} (SHOW GRANTS FOR ${name}) against sql/access/roles_and_profiles.sql, then npm run up again`
+      : `check that migrations ran and ${name} has role streamstack_${role} (SHOW GRANTS FOR ${name}); npm run up again to re-apply sql/access`,
   );
 }
 
@@ -107,7 +107,7 @@ export async function checkUsers(url: string, users: readonly ProbedUser[]): Pro
     try {
       await handle.client.command({ query: "SELECT 1" });
     } catch (err) {
-      results.push(failed(`clickhouse user ${user.name} (${user.role})`, `cannot log in at ${url}: ${firstLine(err)}`, `check that SchemaMigrations created ${user.name} with the password the stack holds (manageClickhouseUsers must be true), then run pulumi up again`));
+      results.push(failed(`clickhouse user ${user.name} (${user.role})`, `cannot log in at ${url}: ${firstLine(err)}`, `check that SchemaMigrations created ${user.name} with the password the stack holds (manageClickhouseUsers must be true), then npm run up again`));
       await handle.close();
       continue;
     }

@@ -26,7 +26,7 @@ export async function checkGrafana(args: GrafanaCheck): Promise<CheckResult[]> {
     }
     results.push(ok("grafana health", `${base}/api/health answered 200`));
   } catch (err) {
-    return [failed("grafana health", `cannot reach ${base}/api/health: ${reason(err)}`, "check that the Grafana container runs and its port is published, then run pulumi up again")];
+    return [failed("grafana health", `cannot reach ${base}/api/health: ${reason(err)}`, "check that the Grafana container runs and its port is published, then npm run up again")];
   }
 
   const get = async (check: string, path: string, found: (body: string) => string | undefined, fix: string) => {
@@ -50,13 +50,13 @@ export async function checkGrafana(args: GrafanaCheck): Promise<CheckResult[]> {
       const parsed = parseJson<{ status?: string; message?: string }>(body);
       return parsed?.status === "OK" ? undefined : `health check says ${parsed?.status ?? "?"}: ${parsed?.message ?? body.slice(0, 200)}`;
     },
-    "Grafana cannot query ClickHouse with the datasource's settings: check the ClickHouse container is healthy and the streamstack_grafana user exists (SchemaMigrations), then run pulumi up again",
+    "Grafana cannot query ClickHouse with the datasource's settings: check the ClickHouse container is healthy and the streamstack_grafana user exists (SchemaMigrations), then npm run up again",
   );
   for (const uid of args.dashboardUids) {
-    await get(`grafana dashboard ${uid}`, `/api/dashboards/uid/${encodeURIComponent(uid)}`, () => undefined, "the dashboard resource did not land in Grafana: run pulumi refresh, then pulumi up");
+    await get(`grafana dashboard ${uid}`, `/api/dashboards/uid/${encodeURIComponent(uid)}`, () => undefined, "the dashboard resource did not land in Grafana: npm run pulumi -- refresh, then npm run up");
   }
   for (const uid of args.alertRuleUids) {
-    await get(`grafana alert rule ${uid}`, `/api/v1/provisioning/alert-rules/${encodeURIComponent(uid)}`, () => undefined, "the alert rule group did not land in Grafana: run pulumi refresh, then pulumi up");
+    await get(`grafana alert rule ${uid}`, `/api/v1/provisioning/alert-rules/${encodeURIComponent(uid)}`, () => undefined, "the alert rule group did not land in Grafana: npm run pulumi -- refresh, then npm run up");
   }
   return results;
 }

@@ -36,7 +36,7 @@ export async function checkSuperset(args: SupersetCheck): Promise<CheckResult[]>
     if (health.status !== 200) return [failed("superset health", `${base}/health answered ${health.status}`, "check the Superset container's logs; it must finish `superset db upgrade` and `superset init` before serving")];
     results.push(ok("superset health", `${base}/health answered 200`));
   } catch (err) {
-    return [failed("superset health", `cannot reach ${base}/health: ${reason(err)}`, "check that Superset runs and its port is published, then run pulumi up again")];
+    return [failed("superset health", `cannot reach ${base}/health: ${reason(err)}`, "check that Superset runs and its port is published, then npm run up again")];
   }
   if (!args.databaseUuid) return [...results, skipped("superset database", "no database uuid given")];
 
@@ -54,11 +54,11 @@ export async function checkSuperset(args: SupersetCheck): Promise<CheckResult[]>
     const listed = await httpGet(`${base}/api/v1/database/?q=${q}`, auth);
     id = parseJson<{ result?: { id: number }[] }>(listed.body)?.result?.[0]?.id;
     if (listed.status !== 200 || id === undefined) {
-      return [...results, failed(check, `not found in ${base} (GET /api/v1/database/ answered ${listed.status})`, "the Superset assets import did not run or failed: run pulumi up again and read the SupersetAssets error")];
+      return [...results, failed(check, `not found in ${base} (GET /api/v1/database/ answered ${listed.status})`, "the Superset assets import did not run or failed: npm run up again and read the SupersetAssets error")];
     }
     results.push(ok(check, `exists as database id ${id}`));
   } catch (err) {
-    return [...results, failed(check, `cannot list databases at ${base}: ${reason(err)}`, "check that Superset is up, then run pulumi up again")];
+    return [...results, failed(check, `cannot list databases at ${base}: ${reason(err)}`, "check that Superset is up, then npm run up again")];
   }
   if (!args.checkConnection) return [...results, skipped("superset database connection", "ClickHouse is not reachable from Superset in this configuration (embedded engine)")];
   try {

@@ -2,9 +2,10 @@
 // Automation API's inline mode (the language runtime is this process), a fresh file backend and
 // passphrase per stack, and dynamic providers served by pulumi-resource-pulumi-nodejs from
 // node_modules/@pulumi/pulumi.
-import { execFileSync } from "node:child_process";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { LocalWorkspace, PulumiCommand, type EngineEvent, type PulumiFn, type Stack } from "@pulumi/pulumi/automation";
@@ -38,6 +39,73 @@ export function pulumiRoot(): string {
   }
   cachedRoot = root;
   return root;
+}
+
+/**
+ * A copy of the repository as `git clone` gives it (the files git tracks, plus new files it does
+ * not ignore, as they are in the work tree), with the installed node_modules linked in: README's
+ * first command, `npm ci`, already ran in the repository (.ci/run), from the same lock file.
+ */
+export function cleanCopy(prefix = "streamstack-clone-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO, encoding: "utf8" })
+    .split("\0")
+    .filter((f) => f.length > 0 && existsSync(join(REPO, f))); // a file deleted in the work tree is not in the clone either
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(REPO, file), join(dir, file));
+  }
+  symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+/** The test-only Node.js language host (infra/test/cli): the official one is not on the Go module proxy. */
+export const LANGUAGE_HOST_DIR = join(REPO, "infra", "test", "cli", "bin");
+
+export interface Ran {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+export type NpmRun = (script: string, args?: string[], extraEnv?: NodeJS.ProcessEnv) => Promise<Ran>;
+
+/**
+ * `npm run <script> [-- args]` in `project`, as a user types it, with what this machine lacks put
+ * where a user's install has it: the pinned CLI on PATH (Pulumi's installer puts it there), the
+ * test language host, and the SDK's dynamic-provider host (the installer puts it next to the CLI).
+ * Asynchronous, so a server in the test's own process (the embedded ClickHouse) keeps answering.
+ */
+export function npmRunner(project: string, pulumiHome: string, { withCli = true } = {}): NpmRun {
+  return (script, args = [], extraEnv = {}) => {
+    const sdkDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
+    const path = [...(withCli ? [join(pulumiRoot(), "bin")] : []), LANGUAGE_HOST_DIR, sdkDir, process.env.PATH].join(":");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: path,
+      PULUMI_HOME: pulumiHome,
+      // No network here: do not try to download the docker/grafana/random plugins the program's
+      // packages declare (none of their resources is made in the external-services configuration).
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      ...extraEnv,
+    };
+    for (const key of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "STREAMSTACK_STACK"]) if (!(key in extraEnv)) delete env[key];
+    const argv = ["run", "--silent", script, ...(args.length > 0 ? ["--", ...args] : [])];
+    return new Promise((resolve, reject) => {
+      const child = spawn("npm", argv, { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  };
+}
+
+/** Asserts that a command succeeded, showing its output when it did not. */
+export function ok(ran: Ran, what: string): Ran {
+  assert.equal(ran.status, 0, `${what} failed:\n${ran.stdout}\n${ran.stderr}`);
+  return ran;
 }
 
 export function pinnedVersion(): string {
