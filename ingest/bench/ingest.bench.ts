@@ -24,7 +24,8 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { stringify } from "yaml";
-import { decode, decodeParsed, TICKER_COLUMNS, tickerRowOf } from "../src/pipeline/decode";
+import { TICKER_COLUMNS } from "../../sql/src/rows";
+import { decode, decodeParsed, tickerRowOf } from "../src/pipeline/decode";
 import { TickerGenerator } from "../src/sources/synthetic";
 import { tempDir } from "../test/helpers";
 

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { openMigratedEngine } from "../../sql/testing/engine";
-import { decode, decodeParsed, TICKER_COLUMNS, tickerRowOf } from "../src/pipeline/decode";
+import { prng } from "../../sql/src/prng";
+import { TICKER_COLUMNS } from "../../sql/src/rows";
+import { decode, decodeParsed, tickerRowOf } from "../src/pipeline/decode";
 import { fastTicker } from "../src/pipeline/fast-ticker";
-import { prng } from "../src/sources/synthetic";
 import { realisticTickers, rows, sampleLines } from "./helpers";
 
 test("every message of the recorded session decodes to its kind", () => {

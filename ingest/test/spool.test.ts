@@ -3,7 +3,8 @@ import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { blockToken } from "../src/pipeline/committer";
-import { tickerLineOf, type TickerRow } from "../src/pipeline/decode";
+import type { TickerRow } from "../../sql/src/rows";
+import { tickerLineOf } from "../src/pipeline/decode";
 import { Spool } from "../src/pipeline/spool";
 import { tempDir } from "./helpers";
 

@@ -1,8 +1,8 @@
 // Generated raw ticker rows for tests and benchmarks: several products, random-walk prices,
 // sequence numbers that jump as the real feed's do, optional shuffling (out-of-order) and
 // late rows. Deterministic for a given seed.
-import type { TickerRow } from "../../ingest/src/pipeline/decode";
-import { prng } from "../../ingest/src/sources/synthetic";
+import { prng } from "../src/prng";
+import type { TickerRow } from "../src/rows";
 
 /** A raw-table row, as the ingester writes it (ingested_at is set by the server). */
 export type TickRow = TickerRow;

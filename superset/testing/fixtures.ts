@@ -2,7 +2,7 @@
 // SQL results are checked against (straight from the raw ticks, not from the rollups).
 // Realistic numbering: per product, `sequence` jumps by a random amount (the ticker channel
 // skips numbers by design), trade_id jumps too, some ticks carry no traded size.
-import { prng } from "../../ingest/src/sources/synthetic";
+import { prng } from "../../sql/src/prng";
 
 export interface FixtureTick {
   readonly sequence: number;

@@ -9,7 +9,8 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { tickerLineOf, tickerRowOf, type TickerRow } from "./decode";
+import type { TickerRow } from "../../../sql/src/rows";
+import { tickerLineOf, tickerRowOf } from "./decode";
 
 export type TableKey = "ticker" | "dead" | "gap";
 export const TABLE_KEYS: readonly TableKey[] = ["ticker", "dead", "gap"];

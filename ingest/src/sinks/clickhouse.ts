@@ -9,7 +9,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
-import { TICKER_COLUMNS } from "../pipeline/decode";
+import { TICKER_COLUMNS } from "../../../sql/src/rows";
 import { linesOf, rowText, type RowText, type TableKey } from "../pipeline/spool";
 import type { TrackerSeed } from "../pipeline/tracker";
 import { nowClickhouse } from "../pipeline/tracker";

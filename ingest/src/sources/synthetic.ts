@@ -2,6 +2,7 @@
 // between tickers, as on the real feed), a random walk for prices, heartbeats once a second.
 import type { SyntheticSourceConfig } from "../config/schema";
 import type { MessageHandler, Source, SourceHealth } from "./source";
+import { prng } from "../../../sql/src/prng";
 
 const TICK_MS = 10;
 
@@ -9,18 +10,6 @@ interface ProductState {
   sequence: number;
   tradeId: number;
   price: number;
-}
-
-/** A small deterministic PRNG (mulberry32), so a seed repeats a run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Generates raw Coinbase-shaped ticker messages. Exported for tests and benchmarks. */
