@@ -3,7 +3,7 @@
 // deploy before any resource is made rather than crash-looping the container.
 import { stringify } from "yaml";
 import { parseConfig } from "../ingest/src/config/load";
-import { DATABASE } from "../sql/src/runner";
+import { DATABASE } from "../sql/src/names";
 
 /** Environment variable the container gets the writer password in (never in the YAML). */
 export const INGESTER_PASSWORD_ENV = "STREAMSTACK_CLICKHOUSE_PASSWORD";

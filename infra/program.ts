@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
-import { DATABASE } from "../sql/src/runner";
+import { DATABASE } from "../sql/src/names";
 import { buildBundle } from "../superset/src/bundle";
 import { SupersetAssets } from "../superset/src/pulumi";
 import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";

@@ -4,7 +4,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { openClickHouse, validateClickHouseUrl } from "../../sql/src/client";
 import { validateUser, type UserRole } from "../../sql/src/access";
 import { loadMigrations } from "../../sql/src/migrations";
-import { DATABASE, LEDGER_TABLE, migrate, readLedger } from "../../sql/src/runner";
+import { DATABASE } from "../../sql/src/names";
+import { LEDGER_TABLE, migrate, readLedger } from "../../sql/src/runner";
 
 export interface SchemaUser {
   readonly name: string;

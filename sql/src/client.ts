@@ -45,12 +45,14 @@ export function embeddedUrl(dir: string): string {
   return `${EMBEDDED_PREFIX}${dir}`;
 }
 
-/** Throws a clear error for a url that is neither http(s) nor chdb:. */
-export function validateClickHouseUrl(url: string): void {
-  if (isEmbeddedUrl(url)) {
-    embeddedPath(url);
-    return;
-  }
+/** A ClickHouse url, parsed once: the embedded engine's directory, or an HTTP server's address. */
+export type ParsedClickHouseUrl =
+  | { readonly kind: "embedded"; readonly path: string }
+  | { readonly kind: "http"; readonly host: string; readonly port: number; readonly secure: boolean; readonly origin: string };
+
+/** Parses `http(s)://host[:port]` or `chdb:<dir>`; throws a clear error for anything else. */
+export function parseClickHouseUrl(url: string): ParsedClickHouseUrl {
+  if (isEmbeddedUrl(url)) return { kind: "embedded", path: embeddedPath(url) };
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -60,6 +62,21 @@ export function validateClickHouseUrl(url: string): void {
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new Error(`ClickHouse url "${url}" has protocol ${parsed.protocol}: expected http: or https: (the HTTP interface) or chdb:<dir>`);
   }
+  const secure = parsed.protocol === "https:";
+  // The HTTP interface's default ports: 8123, and 8443 with TLS.
+  const port = Number(parsed.port || (secure ? 8443 : 8123));
+  return { kind: "http", host: parsed.hostname, port, secure, origin: clickhouseHttpUrl({ host: parsed.hostname, port, secure }) };
+}
+
+/** `http(s)://host:port` from its parts (e.g. the walk-through's sink.host / sink.port). */
+export function clickhouseHttpUrl(address: { readonly host: string; readonly port: number; readonly secure?: boolean }): string {
+  const host = address.host.includes(":") && !address.host.startsWith("[") ? `[${address.host}]` : address.host;
+  return `${address.secure ? "https" : "http"}://${host}:${address.port}`;
+}
+
+/** Throws a clear error for a url that is neither http(s) nor chdb:. */
+export function validateClickHouseUrl(url: string): void {
+  parseClickHouseUrl(url);
 }
 
 export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHouseHandle> {

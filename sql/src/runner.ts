@@ -3,9 +3,9 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { accessStatements, userStatements, type UserSpec } from "./access";
 import { loadMigrations, MIGRATIONS_DIR, substituteCutoff, type Migration } from "./migrations";
+import { DATABASE, qualified, TABLES } from "./names";
 
-export const DATABASE = "coinbase_demo";
-export const LEDGER_TABLE = `${DATABASE}.schema_migrations`;
+export const LEDGER_TABLE = qualified(TABLES.migrations);
 
 export interface MigrateOptions {
   /** Folder of numbered migrations (default: sql/migrations). */

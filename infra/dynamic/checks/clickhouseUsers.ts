@@ -4,7 +4,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { UserRole } from "../../../sql/src/access";
 import { isEmbeddedUrl, openClickHouse } from "../../../sql/src/client";
-import { DATABASE } from "../../../sql/src/runner";
+import { DATABASE } from "../../../sql/src/names";
 import { failed, ok, skipped, type CheckResult } from "./result";
 
 export interface ProbedUser {

@@ -1,7 +1,7 @@
 // Ticks arrive: polls for a tick ingested after the check started, up to a time limit. None is a
 // warning, not a failure: the exchange or the internet may simply be unreachable from this host.
 import { openClickHouse } from "../../../sql/src/client";
-import { DATABASE } from "../../../sql/src/runner";
+import { DATABASE } from "../../../sql/src/names";
 import { failed, ok, skipped, warning, type CheckResult } from "./result";
 
 export interface TickCheck {
