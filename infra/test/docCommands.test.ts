@@ -21,9 +21,29 @@ function pulumiHelp(words: string[]): { path: string[]; hasSubcommands: boolean;
   return { path, hasSubcommands: /\n(Available )?Commands:\n|Management Commands:\n/.test(text), text };
 }
 
+/** Whether the help text shows `flag` taking a value (`--output string`, `-s, --stack string`). */
+function takesValue(helpText: string, flag: string): boolean {
+  const name = flag.replace(/^-+/, "");
+  return new RegExp(`(^|\\s)-{1,2}${name} (string|int|stringArray|stringSlice|duration)\\b`, "m").test(helpText);
+}
+
+/** The words that name the command and its arguments: no flags, no flag values, no placeholders. */
+function positionalWords(words: string[]): string[] {
+  const positional: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word.startsWith("-")) {
+      if (!word.includes("=") && takesValue(pulumiHelp(positional).text, word)) i++;
+    } else if (!isPlaceholder(word)) {
+      positional.push(word);
+    }
+  }
+  return positional;
+}
+
 /** Checks one documented Pulumi command; returns what is wrong, or undefined. */
 function problemWith(command: DocCommand, words: string[]): string | undefined {
-  const positional = words.filter((w) => !w.startsWith("-") && !isPlaceholder(w));
+  const positional = positionalWords(words);
   const help = pulumiHelp(positional);
   const resolved = help.path.join(" ");
   if (positional.slice(0, help.path.length).join(" ") !== resolved) return `pulumi resolved it to "pulumi ${resolved}"`;
@@ -69,5 +89,7 @@ describe("commands shown in README.md and docs/", () => {
     assert.match(String(bad("stack", ["output", "--show-secretz"])), /has no flag --show-secretz/);
     assert.equal(bad("stack", ["output", "grafanaAdminPassword", "--show-secrets"]), undefined);
     assert.equal(bad("config", ["set", "--secret", "<key>", "<value>"]), undefined);
+    assert.equal(bad("stack", ["history", "--output", "json"]), undefined, "a flag's value is not a subcommand");
+    assert.match(String(bad("stack", ["history", "--json"])), /has no flag --json/, "a hidden (deprecated) flag is not one to show users");
   });
 });

@@ -148,7 +148,7 @@ describe("the user's commands (README, docs/deploy.md) under the real Pulumi CLI
 
   test("a second npm run up changes nothing", async () => {
     ok(await npm("up"), "second npm run up");
-    const history = JSON.parse(ok(await npm("stack", ["history", "--json"]), "stack history").stdout) as Array<{ kind: string; resourceChanges?: Record<string, number> }>;
+    const history = JSON.parse(ok(await npm("stack", ["history", "--output", "json"]), "stack history").stdout) as Array<{ kind: string; resourceChanges?: Record<string, number> }>;
     const last = history[0]!;
     assert.equal(last.kind, "update");
     assert.deepEqual(Object.keys(last.resourceChanges ?? {}), ["same"], `the second up changed something: ${JSON.stringify(last.resourceChanges)}`);
