@@ -5,4 +5,3 @@ export { MARKET_DASHBOARD_UID } from "./dashboards/market";
 export { alertSpecs, buildAlertRuleGroups, AlertOptionsSchema, EXPRESSION_DATASOURCE_UID, type AlertOptions, type AlertRuleGroup } from "./alerts";
 export { buildContactPoint, buildNotificationPolicy, CONTACT_POINT_NAME, type ContactPointShape, type NotificationPolicyShape } from "./notifications";
 export { CLICKHOUSE_PLUGIN_ID } from "./clickhouseQuery";
-export { expandMacros } from "./macros";

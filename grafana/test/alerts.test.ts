@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { alertSpecs, buildAlertRuleGroups } from "../src/alerts";
-import { expandMacros } from "../src/macros";
+import { expandMacros } from "../testing/macros";
 import { insertDeadLetters, insertHeartbeats, insertSequenceGap, insertTicks, runSql } from "./fixtures";
 
 const OPTIONS = { datasourceUid: "clickhouse-test" };

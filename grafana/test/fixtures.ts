@@ -2,25 +2,15 @@
 // ingester heartbeats, sequence gaps and dead letters, written through the same tables (and so
 // the same materialized views) the ingester writes.
 import type { ClickHouseClient } from "@clickhouse/client";
-import { formatTime, generateTicks } from "../../sql/testing/ticks";
+import { formatMillis, formatTime, steadyTicks } from "../../sql/testing/ticks";
 
 export const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD"] as const;
 
 const micros = (ms: number) => ms * 1000;
-const time3 = (ms: number) => new Date(ms).toISOString().replace("T", " ").replace("Z", "");
 
 /** Every product ticks every `stepMs` from `fromMs` to `toMs` (exchange time); ingested_at is the server's. */
 export async function insertTicks(client: ClickHouseClient, fromMs: number, toMs: number, stepMs = 2000): Promise<number> {
-  const [template] = generateTicks({ perProduct: 1, startMs: fromMs, products: ["BTC-USD"] });
-  const rows = [];
-  for (const [p, product] of PRODUCTS.entries()) {
-    let sequence = 1_000_000 * (p + 1);
-    for (let t = fromMs, i = 0; t <= toMs; t += stepMs, i++) {
-      sequence += 1 + (i % 7); // ticker sequence numbers skip by design
-      const price = 100 * (p + 1) + Math.sin(i / 5) * (p + 1);
-      rows.push({ ...template!, product_id: product, time: formatTime(micros(t)), price, last_size: 0.1 + (i % 3) * 0.05, sequence, trade_id: sequence });
-    }
-  }
+  const rows = steadyTicks({ products: PRODUCTS, fromMs, toMs, stepMs });
   await client.insert({ table: "coinbase_demo.coinbase_ticker", values: rows, format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
   return rows.length;
 }
@@ -30,9 +20,9 @@ export async function insertHeartbeats(client: ClickHouseClient, instance: strin
   const rows = [];
   for (let t = fromMs, i = 1; t <= toMs; t += stepMs, i++) {
     rows.push({
-      reported_at: time3(t),
+      reported_at: formatMillis(t),
       instance,
-      started_at: time3(fromMs),
+      started_at: formatMillis(fromMs),
       received: 30 * i,
       stored: 29 * i,
       rejected: i,

@@ -4,7 +4,7 @@
 // macros, greedy names) and Grafana's variable formatting.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { expandMacros, interpolateMacros, interpolateVariables, stripComments } from "../src/macros";
+import { expandMacros, interpolateMacros, interpolateVariables, stripComments } from "../testing/macros";
 
 const from = new Date("2014-11-12T11:45:26.123Z");
 const to = new Date("2015-11-12T11:45:26.456Z");

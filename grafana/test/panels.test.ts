@@ -7,7 +7,7 @@ import { loadQuery } from "../../sql/src/queries";
 import { ClickHouseFormat } from "../src/clickhouseQuery";
 import { allPanels, buildDashboards, dashboardDefinitions } from "../src/dashboards";
 import type { PanelSpec } from "../src/dashboards/common";
-import { expandMacros } from "../src/macros";
+import { expandMacros } from "../testing/macros";
 import { insertDeadLetters, insertHeartbeats, insertSequenceGap, insertTicks, PRODUCTS, runSql, type QueryResult } from "./fixtures";
 
 const DATASOURCE_UID = "clickhouse-test";

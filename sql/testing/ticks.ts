@@ -1,6 +1,7 @@
-// Generated raw ticker rows for tests and benchmarks: several products, random-walk prices,
-// sequence numbers that jump as the real feed's do, optional shuffling (out-of-order) and
-// late rows. Deterministic for a given seed.
+// The test data of every suite (sql, grafana, superset, ingest, benchmarks), in one module: raw
+// ticker rows (random-walk prices, sequence numbers that jump as the real feed's do, optional
+// shuffling for out-of-order and late rows), the time formats ClickHouse takes, and recorded and
+// generated Coinbase messages for the ingester. Deterministic for a given seed.
 import { prng } from "../src/prng";
 import type { TickerRow } from "../src/rows";
 
@@ -19,10 +20,23 @@ export interface GenerateOptions {
 }
 
 
+/** ClickHouse's DateTime64(6) text for an epoch time in µs: `2026-01-02 03:04:05.678901` (UTC). */
 export function formatTime(epochMicros: number): string {
   const ms = Math.floor(epochMicros / 1000);
   const micros = String(Math.round(epochMicros % 1000)).padStart(3, "0");
-  return new Date(ms).toISOString().replace("T", " ").replace("Z", "") + micros;
+  return formatMillis(ms) + micros;
+}
+
+/** ClickHouse's DateTime64(3) text for an epoch time in ms: `2026-01-02 03:04:05.678` (UTC). */
+export function formatMillis(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace("T", " ").replace("Z", "");
+}
+
+/** "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC) → epoch ms. */
+export function parseUtc(text: string): number {
+  const ms = Date.parse(`${text.replace(" ", "T").slice(0, 23)}Z`);
+  if (Number.isNaN(ms)) throw new Error(`Not a "YYYY-MM-DD HH:MM:SS" time: ${text}`);
+  return ms;
 }
 
 /** Rows in time order per product (products interleaved). */
@@ -63,6 +77,67 @@ export function generateTicks(options: GenerateOptions): TickRow[] {
       });
     }
   });
+  return rows;
+}
+
+export const FIXTURE_PRODUCTS = { "BTC-USD": 64_000, "ETH-USD": 3_100, "SOL-USD": 145 } as const;
+
+/**
+ * Ticks every 3–20 s per product from `fromMs` to `toMs`, prices near each product's real level
+ * (FIXTURE_PRODUCTS), some ticks without a traded size (the Superset charts' data).
+ */
+export function fixtureTicks(fromMs: number, toMs: number, seed = 20261125): TickRow[] {
+  const random = prng(seed);
+  const ticks: TickRow[] = [];
+  for (const [product, base] of Object.entries(FIXTURE_PRODUCTS)) {
+    let sequence = 10_000_000 + Math.floor(random() * 1_000_000);
+    let tradeId = 500_000 + Math.floor(random() * 100_000);
+    let price: number = base;
+    for (let t = fromMs + Math.floor(random() * 5_000); t < toMs; t += 3_000 + Math.floor(random() * 17_000)) {
+      sequence += 1 + Math.floor(random() * 40);
+      tradeId += 1 + Math.floor(random() * 3);
+      price = Math.max(0.01, price * (1 + (random() - 0.5) * 0.002));
+      const traded = random() > 0.15;
+      const size = traded ? Number((random() * 2).toFixed(8)) : 0;
+      const rounded = Number(price.toFixed(2));
+      ticks.push({
+        sequence,
+        trade_id: tradeId,
+        price: rounded,
+        last_size: size,
+        time: formatTime(t * 1000 + Math.floor(random() * 1000)),
+        product_id: product,
+        side: random() > 0.5 ? "buy" : "sell",
+        open_24h: base,
+        volume_24h: 1000,
+        low_24h: base * 0.95,
+        high_24h: base * 1.05,
+        volume_30d: 30_000,
+        best_bid: rounded - 0.01,
+        best_bid_size: 1,
+        best_ask: rounded + 0.01,
+        best_ask_size: 1,
+      });
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Every product ticks every `stepMs` from `fromMs` to `toMs`: prices on a gentle wave, sizes that
+ * cycle, sequence numbers that skip (the Grafana panels' and alerts' data, relative to now).
+ */
+export function steadyTicks(options: { products: readonly string[]; fromMs: number; toMs: number; stepMs: number }): TickRow[] {
+  const [template] = generateTicks({ perProduct: 1, startMs: options.fromMs, products: ["BTC-USD"] });
+  const rows: TickRow[] = [];
+  for (const [p, product] of options.products.entries()) {
+    let sequence = 1_000_000 * (p + 1);
+    for (let t = options.fromMs, i = 0; t <= options.toMs; t += options.stepMs, i++) {
+      sequence += 1 + (i % 7); // ticker sequence numbers skip by design
+      const price = 100 * (p + 1) + Math.sin(i / 5) * (p + 1);
+      rows.push({ ...template!, product_id: product, time: formatTime(t * 1000), price, last_size: 0.1 + (i % 3) * 0.05, sequence, trade_id: sequence });
+    }
+  }
   return rows;
 }
 

@@ -14,16 +14,8 @@ import { BUNDLE_ROOT, buildBundle, type AssetUuids, type Bundle } from "../src/b
 import { createZip } from "../src/zip";
 import { deployAssets, removeAssets } from "../src/deploy";
 import { SupersetClient, type AssetKind } from "../src/importer";
-import {
-  expectedCandles1m,
-  expectedTradesPerMinute,
-  expectedVwap5m,
-  FIXTURE_PRODUCTS,
-  fixtureTicks,
-  parseUtc,
-  seriesKey,
-  type FixtureTick,
-} from "../testing/fixtures";
+import { FIXTURE_PRODUCTS, fixtureTicks, parseUtc, type TickRow } from "../../sql/testing/ticks";
+import { expectedCandles1m, expectedTradesPerMinute, expectedVwap5m, seriesKey } from "../testing/fixtures";
 import { CHROMIUM_ARGS, findChromium } from "../testing/browser";
 import { startSuperset, supersetAvailability, type SupersetServer } from "../testing/server";
 
@@ -61,7 +53,7 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
   let clickhouseHttp: ClickHouseHttpEndpoint;
   let clickhouse: ClickHouseConnection;
   let bundle: Bundle;
-  let ticks: FixtureTick[];
+  let ticks: TickRow[];
   const ids = new Map<string, number>();
   const deployRequest = () => ({
     superset: { url: server.url, username: server.username, password: server.password },
@@ -394,37 +386,6 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     const countsAfter = await Promise.all((["database", "dataset", "chart", "dashboard"] as const).map(async (k) => (await client.getJson<{ count: number }>(`/api/v1/${k}/?q=(page_size:1)`)).count));
     assert.deepEqual(countsAfter, [countsBefore[0]! - 1, countsBefore[1]! - 3, countsBefore[2]! - 3, countsBefore[3]! - 1]);
     assert.deepEqual(await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids), [], "deleting again is a no-op");
-  });
-
-  test("the SupersetAssets provider: create imports, unchanged inputs diff to no change, delete removes", async () => {
-    const { provider } = await import("../src/assetsProvider");
-    const { assetsChecksum } = await import("../src/pulumi");
-    const inputs = {
-      supersetUrl: server.url,
-      adminUser: server.username,
-      adminPassword: server.password,
-      clickhouseHost: clickhouse.host,
-      clickhousePort: clickhouse.port,
-      clickhouseUser: CLICKHOUSE_USER,
-      clickhousePassword: CLICKHOUSE_PASSWORD,
-      clickhouseDatabase: "coinbase_demo",
-      bundleChecksum: assetsChecksum(),
-    };
-    const checked = await provider.check!({}, inputs);
-    assert.deepEqual(checked.failures, []);
-    const created = await provider.create!(checked.inputs);
-    assert.deepEqual(created.outs.uuids, bundle.uuids);
-    assert.notEqual(await client.findId("dashboard", bundle.uuids.dashboards[0]!), undefined);
-    const diff = await provider.diff!(created.id, created.outs, checked.inputs);
-    assert.equal(diff.changes, false);
-    const changed = await provider.diff!(created.id, created.outs, { ...checked.inputs, clickhousePort: clickhouse.port + 1 });
-    assert.equal(changed.changes, true);
-    assert.deepEqual(changed.replaces, []);
-    const updated = await provider.update!(created.id, created.outs, checked.inputs);
-    assert.deepEqual(updated.outs!.uuids, bundle.uuids);
-    await provider.delete!(created.id, updated.outs);
-    for (const uuid of bundle.uuids.charts) assert.equal(await client.findId("chart", uuid), undefined);
-    assert.equal(await client.findId("database", bundle.uuids.database), undefined);
   });
 });
 
