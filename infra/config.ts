@@ -6,17 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CHANNELS } from "../ingest/src/config/schema";
+import { exactVersion, imageRef, port } from "./rules";
 
 export const PROJECT = "streamstack";
 
 
-const port = z.number().int().min(1).max(65535);
 const memoryMb = z.number().int().min(64, "expected at least 64 (MB)");
-const imageRef = z
-  .string()
-  .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?$/, "expected repository:tag, e.g. grafana/grafana:13.3.0")
-  .refine((ref) => !/:latest(@|$)/.test(ref), "the tag `latest` floats: pin an exact version")
-  .refine((ref) => /:[^:@]*\d+\.\d+/.test(ref), "expected an exact version tag (major.minor[.patch]), not a floating name");
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" });
 const clickhouseUrl = z
   .string()
@@ -37,7 +32,7 @@ export const settingsSchema = z
     ingesterMetricsPort: port.default(9464),
     clickhouseImage: imageRef.default("clickhouse/clickhouse-server:26.8.10.6"),
     grafanaImage: imageRef.default("grafana/grafana:13.3.0"),
-    grafanaClickhousePluginVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "expected an exact plugin version such as 4.20.0").default("4.20.0"),
+    grafanaClickhousePluginVersion: exactVersion.default("4.20.0"),
     products: z.array(productId).min(1, "list at least one product id").default(["BTC-USD", "ETH-USD"]),
     channels: z.array(z.enum(CHANNELS)).min(1, "list at least one channel").default(["ticker", "matches", "heartbeat"]),
     rawRetentionDays: z.number().int().min(0, "expected 0 (keep forever) or a number of days").default(30),

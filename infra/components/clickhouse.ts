@@ -1,16 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  checkNotLatest,
-  componentDependsOn,
-  checkPort,
-  dataVolume,
-  DEFAULT_BIND_ADDRESS,
-  hostAddress,
-  pulledImage,
-  RESTART_POLICY,
-  type ServiceBaseArgs,
-} from "./common";
+import { checkPinnedImage, checkPort, dataVolume, publishedUrl, pulledImage, serviceContainer, type ServiceBaseArgs } from "./common";
 
 /** Alias on the stack network and the HTTP port other containers use. */
 export const CLICKHOUSE_ALIAS = "clickhouse";
@@ -45,48 +35,39 @@ export class ClickHouseServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClickHouseServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("streamstack:infra:ClickHouse", name, {}, opts);
-    checkNotLatest(args.image, "image");
+    checkPinnedImage(args.image, "image");
     checkPort(args.httpPort, "httpPort");
     if (!/^[a-z][a-z0-9_]*$/.test(args.adminUser) || args.adminUser === "default") {
       throw new Error(`[adminUser] "${args.adminUser}": use lower-case letters, digits and _ and not "default"`);
     }
-    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
-
     const image = pulledImage(this, `${name}-image`, args.image);
     this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-clickhouse-data`, args.keepData ?? false);
 
-    this.container = new docker.Container(
-      `${name}-server`,
-      {
-        name: `${args.namePrefix}-clickhouse`,
-        image: image.imageId,
-        envs: [
-          pulumi.interpolate`CLICKHOUSE_USER=${args.adminUser}`,
-          pulumi.secret(pulumi.interpolate`CLICKHOUSE_PASSWORD=${args.adminPassword}`),
-          "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=1",
-        ],
-        ulimits: [{ name: "nofile", soft: 262144, hard: 262144 }],
-        volumes: [{ volumeName: this.dataVolume.name, containerPath: "/var/lib/clickhouse" }],
-        ports: [{ internal: CLICKHOUSE_HTTP_PORT, external: args.httpPort, ip: bind }],
-        networksAdvanced: [{ name: args.networkName, aliases: [CLICKHOUSE_ALIAS] }],
-        healthcheck: {
-          tests: ["CMD", "wget", "--spider", "-q", `http://127.0.0.1:${CLICKHOUSE_HTTP_PORT}/ping`],
-          interval: "5s",
-          timeout: "3s",
-          retries: 10,
-          startPeriod: "10s",
-        },
-        restart: RESTART_POLICY,
-        memory: args.memoryMb,
-        wait: true,
-        waitTimeout: args.waitTimeoutSeconds ?? 120,
-        // Give merges a moment to finish on `docker stop` before SIGKILL.
-        destroyGraceSeconds: 30,
+    this.container = serviceContainer(this, `${name}-server`, args, {
+      service: "clickhouse",
+      alias: CLICKHOUSE_ALIAS,
+      image: image.imageId,
+      envs: [
+        pulumi.interpolate`CLICKHOUSE_USER=${args.adminUser}`,
+        pulumi.secret(pulumi.interpolate`CLICKHOUSE_PASSWORD=${args.adminPassword}`),
+        "CLICKHOUSE_DEFAULT_ACCESS_MANAGEMENT=1",
+      ],
+      ulimits: [{ name: "nofile", soft: 262144, hard: 262144 }],
+      volume: { volume: this.dataVolume, containerPath: "/var/lib/clickhouse" },
+      port: { internal: CLICKHOUSE_HTTP_PORT, external: args.httpPort },
+      healthcheck: {
+        tests: ["CMD", "wget", "--spider", "-q", `http://127.0.0.1:${CLICKHOUSE_HTTP_PORT}/ping`],
+        interval: "5s",
+        timeout: "3s",
+        retries: 10,
+        startPeriod: "10s",
       },
-      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
-    );
+      defaultWaitSeconds: 120,
+      // Give merges a moment to finish on `docker stop` before SIGKILL.
+      destroyGraceSeconds: 30,
+    }, opts);
 
-    this.hostUrl = pulumi.output(`http://${hostAddress(bind)}:${args.httpPort}`);
+    this.hostUrl = publishedUrl(args, args.httpPort);
     this.ready = this.container.id;
     this.registerOutputs({ hostUrl: this.hostUrl, internalHost: this.internalHost, internalHttpPort: this.internalHttpPort });
   }

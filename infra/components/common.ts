@@ -1,6 +1,7 @@
 // Small pieces every service component shares.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { checkArg, imageRef, port } from "../rules";
 
 /** Docker restart policy of every long-running service: back after a crash or a host reboot, not after `docker stop`. */
 export const RESTART_POLICY = "unless-stopped";
@@ -40,18 +41,77 @@ export function pulledImage(parent: pulumi.Resource, resourceName: string, image
   return new docker.RemoteImage(resourceName, { name: image, keepLocally: true }, { parent });
 }
 
-/** Validates a port number up front, naming the argument. */
+/** Validates a port number up front, naming the argument (the rule of infra/rules.ts). */
 export function checkPort(value: number, argument: string): void {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new Error(`[${argument}] is ${value}: expected a port number from 1 to 65535`);
-  }
+  checkArg(port, value, argument);
 }
 
-export function checkNotLatest(image: string, argument: string): void {
-  const tag = image.includes(":") ? image.slice(image.lastIndexOf(":") + 1) : "";
-  if (tag === "" || tag === "latest") {
-    throw new Error(`[${argument}] is "${image}": pin an exact tag (e.g. repo:1.2.3); a missing or latest tag changes under you`);
-  }
+/** Validates an image reference up front: an exact version tag, never a floating one (infra/rules.ts). */
+export function checkPinnedImage(image: string, argument: string): void {
+  checkArg(imageRef, image, argument);
+}
+
+/** What differs between the services' containers; the rest is the same for every one (serviceContainer). */
+export interface ServiceContainerSpec {
+  /** The container's name is `<namePrefix>-<service>`. */
+  readonly service: string;
+  /** Its alias on the stack network. */
+  readonly alias: string;
+  readonly image: pulumi.Input<string>;
+  /** The named volume and where it is mounted. */
+  readonly volume: { readonly volume: docker.Volume; readonly containerPath: string };
+  /** The port inside the container and the host port it is published on (bound to bindAddress). */
+  readonly port: { readonly internal: number; readonly external: number };
+  readonly healthcheck: docker.types.input.ContainerHealthcheck;
+  /** Seconds `pulumi up` waits for healthy when the caller gave no waitTimeoutSeconds. */
+  readonly defaultWaitSeconds: number;
+  readonly envs?: pulumi.Input<pulumi.Input<string>[]>;
+  readonly command?: string[];
+  readonly uploads?: docker.types.input.ContainerUpload[];
+  readonly ulimits?: docker.types.input.ContainerUlimit[];
+  /** Seconds between SIGTERM and SIGKILL on `docker stop` (Docker's default when unset). */
+  readonly destroyGraceSeconds?: number;
+}
+
+/**
+ * A long-running service container as every component makes one: named after the stack, on the
+ * stack network under its alias, its port published on bindAddress only, its data volume
+ * mounted, restarted unless stopped, memory-limited, and `pulumi up` waits for its healthcheck.
+ * Replaced by delete-then-create: the name and host port cannot be held by two containers.
+ */
+export function serviceContainer(
+  parent: pulumi.ComponentResource,
+  resourceName: string,
+  base: ServiceBaseArgs,
+  spec: ServiceContainerSpec,
+  componentOpts: pulumi.ComponentResourceOptions,
+): docker.Container {
+  return new docker.Container(
+    resourceName,
+    {
+      name: `${base.namePrefix}-${spec.service}`,
+      image: spec.image,
+      command: spec.command,
+      envs: spec.envs,
+      uploads: spec.uploads,
+      ulimits: spec.ulimits,
+      volumes: [{ volumeName: spec.volume.volume.name, containerPath: spec.volume.containerPath }],
+      ports: [{ internal: spec.port.internal, external: spec.port.external, ip: base.bindAddress ?? DEFAULT_BIND_ADDRESS }],
+      networksAdvanced: [{ name: base.networkName, aliases: [spec.alias] }],
+      healthcheck: spec.healthcheck,
+      restart: RESTART_POLICY,
+      memory: base.memoryMb,
+      wait: true,
+      waitTimeout: base.waitTimeoutSeconds ?? spec.defaultWaitSeconds,
+      destroyGraceSeconds: spec.destroyGraceSeconds,
+    },
+    { parent, dependsOn: [spec.volume.volume, ...componentDependsOn(componentOpts)], deleteBeforeReplace: true },
+  );
+}
+
+/** `http://<address to reach bindAddress>:<port><path>`: a published service's URL from this machine. */
+export function publishedUrl(base: ServiceBaseArgs, port: number, path = ""): pulumi.Output<string> {
+  return pulumi.output(`http://${hostAddress(base.bindAddress ?? DEFAULT_BIND_ADDRESS)}:${port}${path}`);
 }
 
 /**

@@ -1,17 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as grafana from "@pulumiverse/grafana";
-import {
-  checkNotLatest,
-  componentDependsOn,
-  checkPort,
-  dataVolume,
-  DEFAULT_BIND_ADDRESS,
-  hostAddress,
-  pulledImage,
-  RESTART_POLICY,
-  type ServiceBaseArgs,
-} from "./common";
+import { checkArg, exactVersion } from "../rules";
+import { checkPinnedImage, checkPort, dataVolume, publishedUrl, pulledImage, serviceContainer, type ServiceBaseArgs } from "./common";
 
 export const GRAFANA_ALIAS = "grafana";
 export const GRAFANA_INTERNAL_PORT = 3000;
@@ -91,59 +82,48 @@ export class GrafanaServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: GrafanaServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("streamstack:infra:Grafana", name, {}, opts);
-    checkNotLatest(args.image, "image");
+    checkPinnedImage(args.image, "image");
     checkPort(args.port, "port");
-    if (!/^\d+\.\d+\.\d+$/.test(args.clickhousePluginVersion)) {
-      throw new Error(`[clickhousePluginVersion] "${args.clickhousePluginVersion}": expected an exact version such as 4.20.0`);
-    }
+    checkArg(exactVersion, args.clickhousePluginVersion, "clickhousePluginVersion");
     const uids = new Set<string>();
     for (const d of args.dashboards) {
       if (uids.has(d.uid)) throw new Error(`[dashboards] uid "${d.uid}" appears twice: give each dashboard its own uid`);
       uids.add(d.uid);
     }
-    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
-
     const image = pulledImage(this, `${name}-image`, args.image);
     this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-grafana-data`, args.keepData ?? false);
-    this.container = new docker.Container(
-      `${name}-server`,
-      {
-        name: `${args.namePrefix}-grafana`,
-        image: image.imageId,
-        envs: [
-          pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
-          pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
-          // Installed before the server starts, so the datasource works on first boot (FACTS.md).
-          `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
-          // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
-          // preinstall_sync as well, so the ClickHouse plugin would never be installed
-          // (grafana/grafana pkg/setting/setting_plugins.go, readPluginSettings).
-          "GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false",
-          "GF_USERS_ALLOW_SIGN_UP=false",
-          "GF_ANALYTICS_REPORTING_ENABLED=false",
-          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
-          "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
-          "GF_NEWS_NEWS_FEED_ENABLED=false",
-        ],
-        volumes: [{ volumeName: this.dataVolume.name, containerPath: "/var/lib/grafana" }],
-        ports: [{ internal: GRAFANA_INTERNAL_PORT, external: args.port, ip: bind }],
-        networksAdvanced: [{ name: args.networkName, aliases: [GRAFANA_ALIAS] }],
-        healthcheck: {
-          tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
-          interval: "5s",
-          timeout: "3s",
-          retries: 12,
-          // The first boot downloads the plugin before the server listens.
-          startPeriod: "60s",
-        },
-        restart: RESTART_POLICY,
-        memory: args.memoryMb,
-        wait: true,
-        waitTimeout: args.waitTimeoutSeconds ?? 300,
+    this.container = serviceContainer(this, `${name}-server`, args, {
+      service: "grafana",
+      alias: GRAFANA_ALIAS,
+      image: image.imageId,
+      envs: [
+        pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
+        pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
+        // Installed before the server starts, so the datasource works on first boot (FACTS.md).
+        `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
+        // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
+        // preinstall_sync as well, so the ClickHouse plugin would never be installed
+        // (grafana/grafana pkg/setting/setting_plugins.go, readPluginSettings).
+        "GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false",
+        "GF_USERS_ALLOW_SIGN_UP=false",
+        "GF_ANALYTICS_REPORTING_ENABLED=false",
+        "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
+        "GF_NEWS_NEWS_FEED_ENABLED=false",
+      ],
+      volume: { volume: this.dataVolume, containerPath: "/var/lib/grafana" },
+      port: { internal: GRAFANA_INTERNAL_PORT, external: args.port },
+      healthcheck: {
+        tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
+        interval: "5s",
+        timeout: "3s",
+        retries: 12,
+        // The first boot downloads the plugin before the server listens.
+        startPeriod: "60s",
       },
-      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
-    );
-    this.url = pulumi.output(`http://${hostAddress(bind)}:${args.port}`);
+      defaultWaitSeconds: 300,
+    }, opts);
+    this.url = publishedUrl(args, args.port);
 
     // The provider talks to Grafana only after the container reports healthy.
     this.provider = new grafana.Provider(

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPort, componentDependsOn, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
+import { checkArg, envName } from "../rules";
+import { checkPort, dataVolume, publishedUrl, serviceContainer, type ServiceBaseArgs } from "./common";
 import { LocalImage } from "./localImage";
 
 export const INGESTER_ALIAS = "ingester";
@@ -51,50 +52,41 @@ export class IngesterService extends pulumi.ComponentResource {
     super("streamstack:infra:Ingester", name, {}, opts);
     checkPort(args.metricsPort, "metricsPort");
     checkPort(args.hostMetricsPort, "hostMetricsPort");
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(args.passwordEnv)) throw new Error(`[passwordEnv] "${args.passwordEnv}" is not an environment variable name`);
+    checkArg(envName, args.passwordEnv, "passwordEnv");
     if (!args.configPath.startsWith("/") || !args.dataDir.startsWith("/")) {
       throw new Error(`[configPath] and [dataDir] must be absolute paths in the container (got ${args.configPath}, ${args.dataDir})`);
     }
-    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
-
     this.image = new LocalImage(
       `${name}-image`,
       { repository: `${args.namePrefix}-ingester`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources, stageUnder: args.stageUnder },
       { parent: this },
     );
     this.spoolVolume = dataVolume(this, `${name}-spool`, `${args.namePrefix}-ingester-spool`, args.keepData ?? false);
-    this.container = new docker.Container(
-      `${name}-server`,
-      {
-        name: `${args.namePrefix}-ingester`,
-        image: this.image.imageId,
-        command: args.command,
-        envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`)],
-        uploads: [{ file: args.configPath, content: args.configYaml, permissions: "0644" }],
-        volumes: [{ volumeName: this.spoolVolume.name, containerPath: args.dataDir }],
-        ports: [{ internal: args.metricsPort, external: args.hostMetricsPort, ip: bind }],
-        networksAdvanced: [{ name: args.networkName, aliases: [INGESTER_ALIAS] }],
-        // Healthy = the process serves /healthz and its sink is not stuck. A source problem
-        // (Coinbase unreachable, e.g. offline) alone still counts as healthy, so `pulumi up`
-        // does not fail offline; the verification reports missing ticks as a warning instead.
-        // Node is in every ingester image; curl/wget may not be.
-        healthcheck: {
-          tests: ["CMD", "node", "-e", ingesterHealthProbe(args.metricsPort)],
-          interval: "10s",
-          timeout: "5s",
-          retries: 6,
-          startPeriod: "20s",
-        },
-        restart: RESTART_POLICY,
-        memory: args.memoryMb,
-        wait: true,
-        waitTimeout: args.waitTimeoutSeconds ?? 120,
-        // Time to flush batches on SIGTERM (the ingester's shutdown_timeout_ms is 8 s).
-        destroyGraceSeconds: 15,
+    this.container = serviceContainer(this, `${name}-server`, args, {
+      service: "ingester",
+      alias: INGESTER_ALIAS,
+      image: this.image.imageId,
+      command: args.command,
+      envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`)],
+      uploads: [{ file: args.configPath, content: args.configYaml, permissions: "0644" }],
+      volume: { volume: this.spoolVolume, containerPath: args.dataDir },
+      port: { internal: args.metricsPort, external: args.hostMetricsPort },
+      // Healthy = the process serves /healthz and its sink is not stuck. A source problem
+      // (Coinbase unreachable, e.g. offline) alone still counts as healthy, so `pulumi up`
+      // does not fail offline; the verification reports missing ticks as a warning instead.
+      // Node is in every ingester image; curl/wget may not be.
+      healthcheck: {
+        tests: ["CMD", "node", "-e", ingesterHealthProbe(args.metricsPort)],
+        interval: "10s",
+        timeout: "5s",
+        retries: 6,
+        startPeriod: "20s",
       },
-      { parent: this, dependsOn: [this.spoolVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
-    );
-    this.metricsUrl = pulumi.output(`http://${hostAddress(bind)}:${args.hostMetricsPort}/metrics`);
+      defaultWaitSeconds: 120,
+      // Time to flush batches on SIGTERM (the ingester's shutdown_timeout_ms is 8 s).
+      destroyGraceSeconds: 15,
+    }, opts);
+    this.metricsUrl = publishedUrl(args, args.hostMetricsPort, "/metrics");
     this.registerOutputs({ metricsUrl: this.metricsUrl, imageName: this.image.imageName });
   }
 }

@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { checkPort, componentDependsOn, dataVolume, DEFAULT_BIND_ADDRESS, hostAddress, RESTART_POLICY, type ServiceBaseArgs } from "./common";
+import { checkArg, envName } from "../rules";
+import { checkPort, dataVolume, publishedUrl, serviceContainer, type ServiceBaseArgs } from "./common";
 import { LocalImage } from "./localImage";
 
 export const SUPERSET_ALIAS = "superset";
@@ -45,46 +46,35 @@ export class SupersetServer extends pulumi.ComponentResource {
   constructor(name: string, args: SupersetServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("streamstack:infra:Superset", name, {}, opts);
     checkPort(args.port, "port");
-    for (const [key, value] of Object.entries(args.adminEnv)) {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(value)) throw new Error(`[adminEnv.${key}] "${value}" is not an environment variable name`);
-    }
-    const bind = args.bindAddress ?? DEFAULT_BIND_ADDRESS;
-
+    for (const [key, value] of Object.entries(args.adminEnv)) checkArg(envName, value, `adminEnv.${key}`);
     this.image = new LocalImage(
       `${name}-image`,
       { repository: `${args.namePrefix}-superset`, context: args.buildContext, dockerfile: args.dockerfile, sources: args.sources, stageUnder: args.stageUnder },
       { parent: this },
     );
     this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-superset-home`, args.keepData ?? false);
-    this.container = new docker.Container(
-      `${name}-server`,
-      {
-        name: `${args.namePrefix}-superset`,
-        image: this.image.imageId,
-        command: args.command,
-        envs: [
-          pulumi.secret(pulumi.interpolate`SUPERSET_SECRET_KEY=${args.secretKey}`),
-          `${args.adminEnv.user}=${args.adminUser}`,
-          pulumi.secret(pulumi.interpolate`${args.adminEnv.password}=${args.adminPassword}`),
-        ],
-        volumes: [{ volumeName: this.dataVolume.name, containerPath: SUPERSET_HOME }],
-        ports: [{ internal: SUPERSET_INTERNAL_PORT, external: args.port, ip: bind }],
-        networksAdvanced: [{ name: args.networkName, aliases: [SUPERSET_ALIAS] }],
-        healthcheck: {
-          tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${SUPERSET_INTERNAL_PORT}/health`],
-          interval: "10s",
-          timeout: "5s",
-          retries: 10,
-          startPeriod: "120s",
-        },
-        restart: RESTART_POLICY,
-        memory: args.memoryMb,
-        wait: true,
-        waitTimeout: args.waitTimeoutSeconds ?? 600,
+    this.container = serviceContainer(this, `${name}-server`, args, {
+      service: "superset",
+      alias: SUPERSET_ALIAS,
+      image: this.image.imageId,
+      command: args.command,
+      envs: [
+        pulumi.secret(pulumi.interpolate`SUPERSET_SECRET_KEY=${args.secretKey}`),
+        `${args.adminEnv.user}=${args.adminUser}`,
+        pulumi.secret(pulumi.interpolate`${args.adminEnv.password}=${args.adminPassword}`),
+      ],
+      volume: { volume: this.dataVolume, containerPath: SUPERSET_HOME },
+      port: { internal: SUPERSET_INTERNAL_PORT, external: args.port },
+      healthcheck: {
+        tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${SUPERSET_INTERNAL_PORT}/health`],
+        interval: "10s",
+        timeout: "5s",
+        retries: 10,
+        startPeriod: "120s",
       },
-      { parent: this, dependsOn: [this.dataVolume, ...componentDependsOn(opts)], deleteBeforeReplace: true },
-    );
-    this.url = pulumi.output(`http://${hostAddress(bind)}:${args.port}`);
+      defaultWaitSeconds: 600,
+    }, opts);
+    this.url = publishedUrl(args, args.port);
     this.registerOutputs({ url: this.url, imageName: this.image.imageName });
   }
 }
