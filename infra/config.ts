@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CHANNELS } from "../ingest/src/config/schema";
+import { isEmbeddedUrl, parseClickHouseUrl } from "../sql/src/client";
 import { exactVersion, imageRef, port } from "./rules";
 
 export const PROJECT = "streamstack";
@@ -15,7 +16,13 @@ const memoryMb = z.number().int().min(64, "expected at least 64 (MB)");
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" });
 const clickhouseUrl = z
   .string()
-  .refine((u) => /^chdb:.+/.test(u) || /^https?:\/\/[^/]+/.test(u), "expected http://host:8123, https://host:8443 or chdb:<dir>");
+  .superRefine((url, ctx) => {
+    try {
+      parseClickHouseUrl(url);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+    }
+  });
 const productId = z.string().regex(/^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}$/, "expected Coinbase product ids such as BTC-USD");
 const userName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, "expected lower-case letters, digits and _ (starting with a letter)");
 
@@ -185,7 +192,7 @@ export function crossChecks(s: Settings, secrets: Partial<Record<SecretKey, unkn
     if (other) problems.push(`${PROJECT}:${key}: port ${value} is also ${PROJECT}:${other}; give each service its own host port`);
     used.set(value, key);
   }
-  if (s.clickhouseUrl !== undefined && !s.clickhouseUrl.startsWith("chdb:") && secrets.clickhouseAdminPassword === undefined) {
+  if (s.clickhouseUrl !== undefined && !isEmbeddedUrl(s.clickhouseUrl) && secrets.clickhouseAdminPassword === undefined) {
     problems.push(
       `${PROJECT}:clickhouseAdminPassword: required with ${PROJECT}:clickhouseUrl (an external ClickHouse); ` +
         `set it with: npm run config -- set --secret clickhouseAdminPassword <password>`,
@@ -197,13 +204,14 @@ export function crossChecks(s: Settings, secrets: Partial<Record<SecretKey, unkn
         `set it with: npm run config -- set --secret supersetAdminPassword <password>`,
     );
   }
-  if (s.clickhouseUrl?.startsWith("chdb:") && s.manageClickhouseUsers) {
+  const embedded = s.clickhouseUrl !== undefined && isEmbeddedUrl(s.clickhouseUrl);
+  if (embedded && s.manageClickhouseUsers) {
     problems.push(
       `${PROJECT}:manageClickhouseUsers: must be false with an embedded engine (${PROJECT}:clickhouseUrl=${s.clickhouseUrl}), ` +
         `which refuses CREATE USER; set it with: npm run config -- set manageClickhouseUsers false`,
     );
   }
-  if (s.clickhouseUrl?.startsWith("chdb:") && (s.grafanaEnabled || s.ingesterEnabled || (s.supersetEnabled && s.supersetUrl === undefined))) {
+  if (embedded && (s.grafanaEnabled || s.ingesterEnabled || (s.supersetEnabled && s.supersetUrl === undefined))) {
     problems.push(
       `${PROJECT}:clickhouseUrl: ${s.clickhouseUrl} is an engine inside the Pulumi process, which containers cannot reach; ` +
         `disable grafanaEnabled, ingesterEnabled and supersetEnabled (or give supersetUrl), or point clickhouseUrl at a server`,

@@ -1,7 +1,7 @@
 // Create/update run the migration runner (sql/src/runner.ts) against the target through the one
 // client factory; delete leaves the data unless dropData is set. Runs in the provider process.
 import type * as pulumi from "@pulumi/pulumi";
-import { openClickHouse, validateClickHouseUrl } from "../../sql/src/client";
+import { openClickHouse, parseClickHouseUrl, validateClickHouseUrl } from "../../sql/src/client";
 import { validateUser, type UserRole } from "../../sql/src/access";
 import { loadMigrations } from "../../sql/src/migrations";
 import { DATABASE } from "../../sql/src/names";
@@ -137,10 +137,9 @@ export const provider: pulumi.dynamic.ResourceProvider = {
 };
 
 export function hasCredentials(url: string): boolean {
-  if (url.startsWith("chdb:")) return false;
   try {
-    const parsed = new URL(url);
-    return parsed.username !== "" || parsed.password !== "";
+    const parsed = parseClickHouseUrl(url);
+    return parsed.kind === "http" && parsed.hasCredentials;
   } catch {
     return false;
   }
@@ -166,7 +165,6 @@ async function appliedOn(props: SchemaMigrationsInputs): Promise<string[]> {
 
 /** The target without credentials, for the resource id. */
 function idOf(url: string): string {
-  if (url.startsWith("chdb:")) return url;
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+  const parsed = parseClickHouseUrl(url);
+  return parsed.kind === "embedded" ? url : parsed.withoutCredentials;
 }

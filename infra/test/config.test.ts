@@ -130,6 +130,11 @@ describe("loadStackConfig", () => {
     assert.match(errorOf({ clickhouseImage: "clickhouse/clickhouse-server:lts" }), /exact version tag/);
   });
 
+  test("a clickhouseUrl the client cannot open is rejected with the client's own reason", () => {
+    assert.match(errorOf({ clickhouseUrl: "ftp://ch.example.com" }), /streamstack:clickhouseUrl: ClickHouse url "ftp:\/\/ch.example.com" has protocol ftp: expected http: or https:/);
+    assert.match(errorOf({ clickhouseUrl: "chdb:" }), /streamstack:clickhouseUrl: .*names no directory/);
+  });
+
   test("a channel the ingester does not store is rejected", () => {
     assert.match(errorOf({ channels: ["ticker", "level2"] }), /streamstack:channels: .*(item 1)/);
   });

@@ -48,7 +48,18 @@ export function embeddedUrl(dir: string): string {
 /** A ClickHouse url, parsed once: the embedded engine's directory, or an HTTP server's address. */
 export type ParsedClickHouseUrl =
   | { readonly kind: "embedded"; readonly path: string }
-  | { readonly kind: "http"; readonly host: string; readonly port: number; readonly secure: boolean; readonly origin: string };
+  | {
+      readonly kind: "http";
+      readonly host: string;
+      readonly port: number;
+      readonly secure: boolean;
+      /** `http(s)://host:port`, the default port written out. */
+      readonly origin: string;
+      /** The url as given, less any `user:password@` (for ids and messages). */
+      readonly withoutCredentials: string;
+      /** Whether the url itself carries a user or password. */
+      readonly hasCredentials: boolean;
+    };
 
 /** Parses `http(s)://host[:port]` or `chdb:<dir>`; throws a clear error for anything else. */
 export function parseClickHouseUrl(url: string): ParsedClickHouseUrl {
@@ -65,7 +76,15 @@ export function parseClickHouseUrl(url: string): ParsedClickHouseUrl {
   const secure = parsed.protocol === "https:";
   // The HTTP interface's default ports: 8123, and 8443 with TLS.
   const port = Number(parsed.port || (secure ? 8443 : 8123));
-  return { kind: "http", host: parsed.hostname, port, secure, origin: clickhouseHttpUrl({ host: parsed.hostname, port, secure }) };
+  return {
+    kind: "http",
+    host: parsed.hostname,
+    port,
+    secure,
+    origin: clickhouseHttpUrl({ host: parsed.hostname, port, secure }),
+    withoutCredentials: `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`,
+    hasCredentials: parsed.username !== "" || parsed.password !== "",
+  };
 }
 
 /** `http(s)://host:port` from its parts (e.g. the walk-through's sink.host / sink.port). */
