@@ -131,7 +131,7 @@ describe("loadStackConfig", () => {
   });
 
   test("a clickhouseUrl the client cannot open is rejected with the client's own reason", () => {
-    assert.match(errorOf({ clickhouseUrl: "ftp://ch.example.com" }), /streamstack:clickhouseUrl: ClickHouse url "ftp:\/\/ch.example.com" has protocol ftp: expected http: or https:/);
+    assert.match(errorOf({ clickhouseUrl: "ftp://ch.example.com" }), /streamstack:clickhouseUrl: ClickHouse url "ftp:\/\/ch.example.com" has protocol "ftp"; expected http:\/\/ or https:\/\//);
     assert.match(errorOf({ clickhouseUrl: "chdb:" }), /streamstack:clickhouseUrl: .*names no directory/);
   });
 

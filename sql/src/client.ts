@@ -71,7 +71,7 @@ export function parseClickHouseUrl(url: string): ParsedClickHouseUrl {
     throw new Error(`ClickHouse url "${url}" is not a URL: expected http://host:8123, https://host:8443 or chdb:<dir>`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new Error(`ClickHouse url "${url}" has protocol ${parsed.protocol}: expected http: or https: (the HTTP interface) or chdb:<dir>`);
+    throw new Error(`ClickHouse url "${url}" has protocol "${parsed.protocol.replace(/:$/, "")}"; expected http:// or https:// (the HTTP interface) or chdb:<dir>`);
   }
   const secure = parsed.protocol === "https:";
   // The HTTP interface's default ports: 8123, and 8443 with TLS.
