@@ -54,16 +54,25 @@ export interface AlertSpec {
   readonly description: string;
 }
 
+/** What every rule shares: the query's last value is compared, and a failing query goes to Error (Grafana's separate DatasourceError alert). */
+function rule(spec: Omit<AlertSpec, "reducer" | "execErrState">): AlertSpec {
+  return { ...spec, reducer: "last", execErrState: "Error" };
+}
+
 export function alertSpecs(options: AlertOptions): AlertSpec[] {
   const o = parseOptions(options);
+  return [...livenessAlerts(), ...dataAlerts(o)];
+}
+
+/** Is anything being ingested at all: ticks stored, the ingester's heartbeat. */
+function livenessAlerts(): AlertSpec[] {
   return [
-    {
+    rule({
       uid: "streamstack-no-ticks",
       name: "No ticks ingested in the last minute",
       // Ticks stored in the current and previous minute (60-120 s of silence before it reads 0).
       query: renderForAlert("ticks_last_minute"),
       relativeTimeRange: { from: 120, to: 0 },
-      reducer: "last",
       threshold: { type: "lt", value: 1 },
       for: "0s",
       // The query always returns one row (sum over no rows is 0), so NoData means something
@@ -71,82 +80,79 @@ export function alertSpecs(options: AlertOptions): AlertSpec[] {
       // (ClickHouse down, bad credentials) goes to Error, a separate DatasourceError alert with
       // the error text, so "ClickHouse unreachable" and "ingester stopped" are told apart.
       noDataState: "Alerting",
-      execErrState: "Error",
       severity: "critical",
       panelId: INGESTION_PANEL.ticksPerMinute,
       summary: "No ticks were stored in ClickHouse for at least a minute.",
       description:
         "Ingestion has stopped. Check the ingester container (docker logs, restarts), its heartbeat panel, the Coinbase websocket status and ClickHouse inserts (dead letters, spool size). It returns to Normal on its own once ticks arrive again.",
-    },
-    {
+    }),
+    rule({
       uid: "streamstack-heartbeat-missing",
       name: "Ingester heartbeat missing",
       query: renderForAlert("ingester_heartbeat"),
       relativeTimeRange: { from: 60, to: 0 },
-      reducer: "last",
       threshold: { type: "lt", value: 1 },
       for: "0s",
       // Same reasoning as the no-ticks rule: count() always returns a row.
       noDataState: "Alerting",
-      execErrState: "Error",
       severity: "critical",
       panelId: INGESTION_PANEL.ingesterRates,
       summary: "No ingester wrote a heartbeat row to ingest_stats in the last minute.",
       description:
         "The ingester process is down, stuck, or cannot write to ClickHouse. Check `docker ps` / `docker logs` for the ingester container, then its ClickHouse credentials and the spool size once it is back.",
-    },
-    {
+    }),
+  ];
+}
+
+/** Is what arrives complete and current: per-product freshness, gaps, dead letters. */
+function dataAlerts(o: ReturnType<typeof parseOptions>): AlertSpec[] {
+  return [
+    rule({
       uid: "streamstack-data-freshness",
       name: "Data freshness over threshold",
       // One numeric column plus product_id (a label): Grafana reads such a table as one number per product.
       query: renderForAlert("data_freshness", { select: ["product_id", "seconds_since_last_tick"] }),
       relativeTimeRange: { from: 600, to: 0 },
-      reducer: "last",
       threshold: { type: "gt", value: o.freshnessThresholdSeconds },
       for: "1m",
       // No rows means no product traded for 7 days: the no-ticks rule already fires for that,
       // so this rule stays quiet instead of raising a second alert for the same cause.
       noDataState: "OK",
-      execErrState: "Error",
       severity: "warning",
       panelId: INGESTION_PANEL.freshness,
       summary: `The newest tick of {{ $labels.product_id }} is older than ${o.freshnessThresholdSeconds} s.`,
       description:
         "One product stopped updating (or ingestion lags behind the exchange). Check the Data freshness and Ingest latency panels: if only one product is stale, check its subscription and Coinbase's status for it; if all are, see the no-ticks alert.",
-    },
-    {
+    }),
+    rule({
       uid: "streamstack-sequence-gaps",
       name: "Sequence gaps detected",
       query: renderForAlert("sequence_gaps_over_time", { aggregate: { fn: "sum", column: "gaps" } }),
       relativeTimeRange: { from: o.sequenceGapWindowMinutes * 60, to: 0 },
-      reducer: "last",
       threshold: { type: "gt", value: 0 },
       for: "0s",
       // An aggregate without GROUP BY always returns one row: NoData cannot come from ClickHouse.
       noDataState: "OK",
-      execErrState: "Error",
       severity: "warning",
       panelId: INGESTION_PANEL.sequenceGaps,
       summary: `The ingester recorded {{ $values.B.Value }} message gap(s) in the last ${o.sequenceGapWindowMinutes} minutes.`,
       description:
         "Messages were lost (matches trade_id jumps or a reconnect window). Look at coinbase_demo.sequence_gaps for the products and time ranges; frequent gaps point at a slow consumer or network trouble (reconnects panel).",
-    },
-    {
+    }),
+    rule({
       uid: "streamstack-dead-letters",
       name: "Dead letters rising",
       query: renderForAlert("dead_letters_over_time", { aggregate: { fn: "sum", column: "dead_letters" } }),
       relativeTimeRange: { from: o.deadLetterWindowMinutes * 60, to: 0 },
-      reducer: "last",
       threshold: { type: "gt", value: o.deadLetterThreshold },
       for: "0s",
       noDataState: "OK",
-      execErrState: "Error",
       severity: "warning",
       panelId: INGESTION_PANEL.deadLetters,
       summary: `{{ $values.B.Value }} message(s) went to ingest_dead_letters in the last ${o.deadLetterWindowMinutes} minutes.`,
       description:
         "The ingester received messages it could not store. Read the reasons: SELECT reason, count() FROM coinbase_demo.ingest_dead_letters WHERE received_at > now() - INTERVAL 1 HOUR GROUP BY reason. A new message format or schema drift needs a code or migration change.",
-    },
+    }),
   ];
 }
 
