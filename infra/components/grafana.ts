@@ -2,7 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as grafana from "@pulumiverse/grafana";
 import { checkArg, exactVersion } from "../rules";
-import { checkPinnedImage, checkPort, dataVolume, publishedUrl, pulledImage, serviceContainer, type ServiceBaseArgs } from "./common";
+import { checkPinnedImage, checkPort, dataVolume, publishedUrl, pulledImage, serviceContainer, type ServiceBaseArgs, type ServiceContainerSpec } from "./common";
 
 export const GRAFANA_ALIAS = "grafana";
 export const GRAFANA_INTERNAL_PORT = 3000;
@@ -82,47 +82,10 @@ export class GrafanaServer extends pulumi.ComponentResource {
 
   constructor(name: string, args: GrafanaServerArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("streamstack:infra:Grafana", name, {}, opts);
-    checkPinnedImage(args.image, "image");
-    checkPort(args.port, "port");
-    checkArg(exactVersion, args.clickhousePluginVersion, "clickhousePluginVersion");
-    const uids = new Set<string>();
-    for (const d of args.dashboards) {
-      if (uids.has(d.uid)) throw new Error(`[dashboards] uid "${d.uid}" appears twice: give each dashboard its own uid`);
-      uids.add(d.uid);
-    }
+    checkGrafanaArgs(args);
     const image = pulledImage(this, `${name}-image`, args.image);
     this.dataVolume = dataVolume(this, `${name}-data`, `${args.namePrefix}-grafana-data`, args.keepData ?? false);
-    this.container = serviceContainer(this, `${name}-server`, args, {
-      service: "grafana",
-      alias: GRAFANA_ALIAS,
-      image: image.imageId,
-      envs: [
-        pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
-        pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
-        // Installed before the server starts, so the datasource works on first boot (FACTS.md).
-        `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
-        // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
-        // preinstall_sync as well, so the ClickHouse plugin would never be installed
-        // (grafana/grafana pkg/setting/setting_plugins.go, readPluginSettings).
-        "GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false",
-        "GF_USERS_ALLOW_SIGN_UP=false",
-        "GF_ANALYTICS_REPORTING_ENABLED=false",
-        "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
-        "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
-        "GF_NEWS_NEWS_FEED_ENABLED=false",
-      ],
-      volume: { volume: this.dataVolume, containerPath: "/var/lib/grafana" },
-      port: { internal: GRAFANA_INTERNAL_PORT, external: args.port },
-      healthcheck: {
-        tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
-        interval: "5s",
-        timeout: "3s",
-        retries: 12,
-        // The first boot downloads the plugin before the server listens.
-        startPeriod: "60s",
-      },
-      defaultWaitSeconds: 300,
-    }, opts);
+    this.container = serviceContainer(this, `${name}-server`, args, grafanaContainer(args, image.imageId, this.dataVolume), opts);
     this.url = publishedUrl(args, args.port);
 
     // The provider talks to Grafana only after the container reports healthy.
@@ -138,25 +101,9 @@ export class GrafanaServer extends pulumi.ComponentResource {
     );
     const inGrafana: pulumi.CustomResourceOptions = { parent: this, provider: this.provider, dependsOn: [this.container] };
 
-    const ch = args.clickhouse;
     this.datasource = new grafana.oss.DataSource(
       `${name}-clickhouse`,
-      {
-        type: CLICKHOUSE_PLUGIN_ID,
-        name: "ClickHouse",
-        uid: DATASOURCE_UID,
-        isDefault: true,
-        // Field names as the plugin's backend reads them (pkg/plugin/settings.go): defaultDatabase, not database.
-        jsonDataEncoded: pulumi.jsonStringify({
-          host: ch.host,
-          port: ch.httpPort,
-          protocol: "http",
-          secure: ch.secure,
-          username: ch.user,
-          defaultDatabase: ch.database,
-        }),
-        secureJsonDataEncoded: pulumi.secret(pulumi.jsonStringify({ password: ch.password })),
-      },
+      clickhouseDatasource(args.clickhouse),
       { ...inGrafana, dependsOn: [this.container, ...(args.datasourceDependsOn ?? [])] },
     );
 
@@ -196,6 +143,72 @@ export class GrafanaServer extends pulumi.ComponentResource {
 
     this.registerOutputs({ url: this.url, datasourceUid: DATASOURCE_UID });
   }
+}
+
+function checkGrafanaArgs(args: GrafanaServerArgs): void {
+  checkPinnedImage(args.image, "image");
+  checkPort(args.port, "port");
+  checkArg(exactVersion, args.clickhousePluginVersion, "clickhousePluginVersion");
+  const uids = new Set<string>();
+  for (const d of args.dashboards) {
+    if (uids.has(d.uid)) throw new Error(`[dashboards] uid "${d.uid}" appears twice: give each dashboard its own uid`);
+    uids.add(d.uid);
+  }
+}
+
+/** Grafana's container: admin from the stack's secrets, the ClickHouse plugin pinned and installed before start, no phoning home. */
+function grafanaContainer(args: GrafanaServerArgs, image: pulumi.Input<string>, volume: docker.Volume): ServiceContainerSpec {
+  return {
+    service: "grafana",
+    alias: GRAFANA_ALIAS,
+    image,
+    envs: [
+      pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
+      pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
+      // Installed before the server starts, so the datasource works on first boot (FACTS.md).
+      `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
+      // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
+      // preinstall_sync as well, so the ClickHouse plugin would never be installed
+      // (grafana/grafana pkg/setting/setting_plugins.go, readPluginSettings).
+      "GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false",
+      "GF_USERS_ALLOW_SIGN_UP=false",
+      "GF_ANALYTICS_REPORTING_ENABLED=false",
+      "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+      "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
+      "GF_NEWS_NEWS_FEED_ENABLED=false",
+    ],
+    volume: { volume, containerPath: "/var/lib/grafana" },
+    port: { internal: GRAFANA_INTERNAL_PORT, external: args.port },
+    healthcheck: {
+      tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
+      interval: "5s",
+      timeout: "3s",
+      retries: 12,
+      // The first boot downloads the plugin before the server listens.
+      startPeriod: "60s",
+    },
+    defaultWaitSeconds: 300,
+  };
+}
+
+/** The ClickHouse datasource as the plugin reads it, with the read-only user. */
+function clickhouseDatasource(ch: GrafanaServerArgs["clickhouse"]): grafana.oss.DataSourceArgs {
+  return {
+    type: CLICKHOUSE_PLUGIN_ID,
+    name: "ClickHouse",
+    uid: DATASOURCE_UID,
+    isDefault: true,
+    // Field names as the plugin's backend reads them (pkg/plugin/settings.go): defaultDatabase, not database.
+    jsonDataEncoded: pulumi.jsonStringify({
+      host: ch.host,
+      port: ch.httpPort,
+      protocol: "http",
+      secure: ch.secure,
+      username: ch.user,
+      defaultDatabase: ch.database,
+    }),
+    secureJsonDataEncoded: pulumi.secret(pulumi.jsonStringify({ password: ch.password })),
+  };
 }
 
 function slug(text: string): string {
