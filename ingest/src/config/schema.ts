@@ -1,6 +1,11 @@
 // The ingester's configuration: the walk-through's demo_config.yaml keys plus optional extensions.
-// Every object is strict, so a misspelt key is reported instead of silently ignored.
+// Every object is strict, so a misspelt key is reported instead of silently ignored. Each default
+// is written once, on its key: an object left out is parsed from {} (`prefault`), so it gets the
+// same defaults as an object given with its keys left out.
 import { z } from "zod";
+import { DATABASE, TABLES } from "../../../sql/src/names";
+import { LOG_LEVELS } from "../observability/log";
+import { PRODUCT_ID_PATTERN } from "../pipeline/fields";
 
 const positiveInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
@@ -10,7 +15,9 @@ const port = z
   .int({ error: "expected a number 1-65535" })
   .min(1, { error: "expected a number 1-65535" })
   .max(65535, { error: "expected a number 1-65535" });
-const productId = z.string().regex(/^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/, { error: 'expected a product id such as "BTC-USD"' });
+const productId = z.string().regex(new RegExp(`^${PRODUCT_ID_PATTERN}$`), { error: 'expected a product id such as "BTC-USD"' });
+/** A database, table or environment variable name. */
+const identifier = (what: string) => z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: `expected ${what}` });
 
 /** Channels whose messages this ingester uses. `heartbeat` is always added (silence detection). */
 export const CHANNELS = ["ticker", "matches", "heartbeat"] as const;
@@ -22,6 +29,7 @@ export const backoffSchema = z.strictObject({
   max_ms: positiveMs("a delay in milliseconds > 0").default(30_000),
 });
 export type BackoffConfig = z.infer<typeof backoffSchema>;
+const backoffOrDefault = backoffSchema.prefault({});
 
 const coinbaseSource = z.strictObject({
   type: z.literal("coinbase"),
@@ -34,12 +42,13 @@ const coinbaseSource = z.strictObject({
         .min(1, { error: "expected at least one channel" })
         .default(["ticker"]),
     })
-    .default({ product_ids: ["BTC-USD"], channels: ["ticker"] }),
+    // Without a subscription: BTC-USD. A subscription given must name its products.
+    .prefault({ product_ids: ["BTC-USD"] }),
   /** The subscriptions ack must arrive within this time, or the connection is retried. */
   subscribe_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(5_000),
   /** No message for this long → reconnect. Heartbeats arrive every second per product. */
   watchdog_seconds: positiveMs("a number of seconds > 0").default(10),
-  backoff: backoffSchema.default({ initial_ms: 500, max_ms: 30_000 }),
+  backoff: backoffOrDefault,
 });
 
 const replaySource = z.strictObject({
@@ -65,36 +74,37 @@ export const sourceSchema = z.discriminatedUnion("type", [coinbaseSource, replay
   error: 'expected "coinbase", "replay" or "synthetic"',
 });
 
-const retrySchema = backoffSchema.default({ initial_ms: 500, max_ms: 30_000 });
+/** The keys both sinks have: how inserts are sent and retried. */
+const insertKeys = {
+  /** Extra ClickHouse settings for inserts; the dedup and async-insert settings are always ours. */
+  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** An insert slower than this is retried (the embedded engine has no socket timeout of its own). */
+  request_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(30_000),
+  retry: backoffOrDefault,
+};
 
 const httpSink = z.strictObject({
   type: z.enum(["clickhouse_connect", "clickhouse"]),
   host: z.string().min(1, { error: "expected a host name" }),
   port: port.default(8123),
   secure: z.boolean().default(false),
-  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a database name" }).default("coinbase_demo"),
-  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a table name" }).default("coinbase_ticker"),
+  database: identifier("a database name").default(DATABASE),
+  table: identifier("a table name").default(TABLES.ticker),
   user: z.string().min(1).default("default"),
   /** Plain password (the walk-through's demo file has one). Prefer password_env. */
   password: z.string().optional(),
   /** Name of the environment variable holding the password. */
-  password_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected an environment variable name" }).optional(),
-  /** Extra ClickHouse settings for inserts; the dedup and async-insert settings are always ours. */
-  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  request_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(30_000),
-  retry: retrySchema,
+  password_env: identifier("an environment variable name").optional(),
+  ...insertKeys,
 });
 
 const embeddedSink = z.strictObject({
   type: z.literal("embedded"),
   /** Data directory of the embedded engine (chdb). Migrations run there at start. */
   path: z.string().min(1, { error: "expected a directory path" }).default("./data"),
-  database: z.literal("coinbase_demo", { error: 'the embedded engine holds the project schema: database must be "coinbase_demo"' }).default("coinbase_demo"),
-  table: z.literal("coinbase_ticker", { error: 'the embedded engine holds the project schema: table must be "coinbase_ticker"' }).default("coinbase_ticker"),
-  settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  /** The embedded engine has no socket timeout of its own: an insert slower than this is retried. */
-  request_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(30_000),
-  retry: retrySchema,
+  database: z.literal(DATABASE, { error: `the embedded engine holds the project schema: database must be "${DATABASE}"` }).default(DATABASE),
+  table: z.literal(TABLES.ticker, { error: `the embedded engine holds the project schema: table must be "${TABLES.ticker}"` }).default(TABLES.ticker),
+  ...insertKeys,
 });
 
 export const sinkSchema = z.discriminatedUnion("type", [httpSink, embeddedSink], {
@@ -102,23 +112,8 @@ export const sinkSchema = z.discriminatedUnion("type", [httpSink, embeddedSink],
 });
 
 export const configSchema = z.strictObject({
-  source: sourceSchema.default({
-    type: "coinbase",
-    wss_url: "wss://ws-feed.exchange.coinbase.com",
-    subscription: { product_ids: ["BTC-USD"], channels: ["ticker"] },
-    subscribe_timeout_ms: 5_000,
-    watchdog_seconds: 10,
-    backoff: { initial_ms: 500, max_ms: 30_000 },
-  }),
-  sink: sinkSchema.default({
-    type: "embedded",
-    path: "./data",
-    database: "coinbase_demo",
-    table: "coinbase_ticker",
-    settings: {},
-    request_timeout_ms: 30_000,
-    retry: { initial_ms: 500, max_ms: 30_000 },
-  }),
+  source: sourceSchema.prefault({ type: "coinbase" }),
+  sink: sinkSchema.prefault({ type: "embedded" }),
   batch: z
     .strictObject({
       /** A block is sealed and inserted at this many rows… */
@@ -128,7 +123,7 @@ export const configSchema = z.strictObject({
       /** Sealed rows kept in memory waiting for ClickHouse; the rest wait on disk only. */
       max_buffered_rows: positiveInt("a whole number of rows > 0").default(50_000),
     })
-    .default({ max_rows: 10_000, max_interval_ms: 1_000, max_buffered_rows: 50_000 }),
+    .prefault({}),
   spool: z
     .strictObject({
       dir: z.string().min(1).default("./spool"),
@@ -139,7 +134,7 @@ export const configSchema = z.strictObject({
       /** fsync each sealed block (survives power loss, not only a process crash). */
       fsync: z.boolean().default(false),
     })
-    .default({ dir: "./spool", max_bytes: 1024 ** 3, segment_bytes: 64 * 1024 ** 2, fsync: false }),
+    .prefault({}),
   metrics: z
     .strictObject({
       /** HTTP port for /metrics and /healthz; 0 picks a free port. */
@@ -147,23 +142,23 @@ export const configSchema = z.strictObject({
       host: z.string().default("0.0.0.0"),
       enabled: z.boolean().default(true),
     })
-    .default({ port: 9464, host: "0.0.0.0", enabled: true }),
+    .prefault({}),
   stats: z
     .strictObject({
       interval_ms: positiveMs("a time in milliseconds > 0").default(5_000),
       /** Name of this process in ingest_stats (default: host name). */
       instance: z.string().min(1).optional(),
     })
-    .default({ interval_ms: 5_000 }),
+    .prefault({}),
   health: z
     .strictObject({
       /** /healthz turns 503 when rows have waited this long without a commit. */
       sink_stuck_ms: positiveMs("a time in milliseconds > 0").default(60_000),
     })
-    .default({ sink_stuck_ms: 60_000 }),
+    .prefault({}),
   /** SIGTERM: time allowed to flush before exiting 0 (Docker's default grace is 10 s). */
   shutdown_timeout_ms: positiveMs("a time in milliseconds > 0").default(8_000),
-  log_level: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  log_level: z.enum(LOG_LEVELS).default("info"),
 });
 
 export type IngestConfig = z.infer<typeof configSchema>;

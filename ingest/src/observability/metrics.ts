@@ -1,6 +1,7 @@
 // Counters by stage, as Prometheus metrics (own registry, no process-wide singleton) and as
 // plain cumulative totals for the ingest_stats rows.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { TABLES } from "../../../sql/src/names";
 
 export interface Totals {
   received: number;
@@ -46,9 +47,9 @@ export class IngestMetrics {
       },
     });
     this.stored = new Counter({ name: "ingest_rows_stored_total", help: "Rows committed to ClickHouse, by table", labelNames: ["table"], registers });
-    this.deadLetters = new Counter({ name: "ingest_dead_letters_total", help: "Messages or rows sent to ingest_dead_letters, by stage", labelNames: ["stage"], registers });
+    this.deadLetters = new Counter({ name: "ingest_dead_letters_total", help: `Messages or rows sent to ${TABLES.deadLetters}, by stage`, labelNames: ["stage"], registers });
     this.duplicates = new Counter({ name: "ingest_duplicates_total", help: "Messages already seen (not stored again), by channel", labelNames: ["channel"], registers });
-    this.gaps = new Counter({ name: "ingest_gaps_total", help: "Gaps recorded in sequence_gaps, by kind", labelNames: ["kind"], registers });
+    this.gaps = new Counter({ name: "ingest_gaps_total", help: `Gaps recorded in ${TABLES.sequenceGaps}, by kind`, labelNames: ["kind"], registers });
     this.reconnects = new Counter({ name: "ingest_reconnects_total", help: "Connections lost and retried", registers });
     this.insertErrors = new Counter({ name: "ingest_insert_errors_total", help: "Failed insert attempts, by class", labelNames: ["class"], registers });
     this.dropped = new Counter({ name: "ingest_rows_dropped_total", help: "Rows that could not be stored nor dead-lettered (logged)", registers });

@@ -5,8 +5,9 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
-import { InsertAborted, type ClickHouseSink } from "../sinks/clickhouse";
-import { blockTextOf, TABLE_KEYS, type BlockRange, type BlockText, type Spool } from "./spool";
+import { blockTextOf, TABLE_KEYS, type BlockText } from "./block-text";
+import { InsertAborted, type BlockSink } from "./sink";
+import type { BlockRange, Spool } from "./spool";
 
 export interface QueuedBlock extends BlockRange {
   /** The block's rows in memory; absent when they wait on disk only (read back at their turn). */
@@ -17,7 +18,7 @@ export interface QueuedBlock extends BlockRange {
 
 export interface CommitterOptions {
   readonly spool: Spool;
-  readonly sink: ClickHouseSink;
+  readonly sink: BlockSink;
   readonly maxBufferedRows: number;
   readonly metrics: IngestMetrics;
   readonly log: Logger;

@@ -6,31 +6,10 @@
 // path (`fast-ticker.ts`) reads a ticker in Coinbase's own shape with one regular expression and
 // hands anything else to the reference, so every reason for refusing a message comes from one
 // place. A test holds the two to the same output over generated and mutated messages.
+import type { Decoded, DecodedTicker } from "./decoded";
 import { fastTicker } from "./fast-ticker";
 import { decimalText, isIsoTime, isoToClickhouse, isProductId } from "./fields";
 import { TICKER_COLUMNS, type TickerRow } from "../../../sql/src/rows";
-
-export interface DecodedTicker {
-  kind: "ticker";
-  productId: string;
-  sequence: number;
-  /** ClickHouse's text form of the UTC time, microseconds kept: `2025-02-04 02:00:06.419368`. */
-  time: string;
-  /**
-   * The row as one TabSeparated line in TICKER_COLUMNS order. No escaping is ever needed: every
-   * field was checked to hold only digits, `.`, `-`, `:`, a space or capital letters.
-   */
-  line: string;
-}
-
-export type Decoded =
-  | DecodedTicker
-  | { kind: "match"; productId: string; tradeId: number; sequence: number; time: string }
-  | { kind: "heartbeat"; productId: string; sequence: number; time: string }
-  | { kind: "subscriptions" }
-  | { kind: "error"; message: string }
-  | { kind: "unknown"; type: string }
-  | { kind: "invalid"; reason: string };
 
 const DECIMAL = /^\d+(\.\d+)?([eE][-+]?\d+)?$/;
 

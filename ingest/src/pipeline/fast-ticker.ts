@@ -11,7 +11,7 @@
 // undefined, and the reference decoder (decode.ts) answers, so every refusal and its reason comes
 // from one place. What it accepts it maps exactly as the reference does (test/decode.test.ts
 // holds the two equal over generated and mutated messages).
-import type { DecodedTicker } from "./decode";
+import type { DecodedTicker } from "./decoded";
 import * as fields from "./fields";
 
 // Bound once: under a module loader that turns imports into getters (tsx, in tests), a call

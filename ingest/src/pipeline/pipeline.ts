@@ -6,8 +6,10 @@
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import type { Committer, QueuedBlock } from "./committer";
-import { decode, type Decoded } from "./decode";
-import { blockTextOf, emptyBlockText, TABLE_KEYS, type BlockLines, type BlockText, type Spool, type TableKey } from "./spool";
+import { blockTextOf, emptyBlockText, TABLE_KEYS, type BlockLines, type BlockText, type TableKey } from "./block-text";
+import { decode } from "./decode";
+import type { Decoded } from "./decoded";
+import type { Spool } from "./spool";
 import { toClickhouseTime, type FeedTracker, type GapRow } from "./tracker";
 
 const MAX_DEAD_LETTER_CHARS = 100_000;
@@ -101,11 +103,6 @@ export class Pipeline {
     this.options.tracker.connectionLost();
   }
 
-  /** Seals the open block when its oldest row is older than max_interval_ms. */
-  tick(now: number = Date.now()): void {
-    if (this.openSince !== undefined && now - this.openSince >= this.options.maxIntervalMs) this.seal();
-  }
-
   /** Ends the open block now (time, size or shutdown) and hands it to the committer. */
   seal(): void {
     this.flush();
@@ -151,10 +148,26 @@ export class Pipeline {
     this.pendingRows = 0;
   }
 
-  /** A block's first row starts its clock: it is sealed max_interval_ms later at the latest. */
+  /**
+   * A block's first row starts its clock: it is sealed max_interval_ms later at the latest. This
+   * timer is the only thing that seals a block for its age.
+   */
   private startBlockClock(): void {
     this.openSince = Date.now();
-    this.sealTimer = setTimeout(() => this.tick(), this.options.maxIntervalMs);
+    this.armSealTimer(this.options.maxIntervalMs);
+  }
+
+  /**
+   * Seals the open block once its oldest row is max_interval_ms old. A timer may fire a moment
+   * before Date.now() says so (they read different clocks): then it waits for the rest.
+   */
+  private armSealTimer(inMs: number): void {
+    this.sealTimer = setTimeout(() => {
+      if (this.openSince === undefined) return;
+      const left = this.openSince + this.options.maxIntervalMs - Date.now();
+      if (left > 0) this.armSealTimer(left);
+      else this.seal();
+    }, inMs);
   }
 
   /** Stops the block timer (shutdown seals explicitly) and writes any rows of this turn to the spool. */

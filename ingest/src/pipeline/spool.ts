@@ -7,13 +7,12 @@
 // A line is <tag><row>\n (tags below) or the block marker "#\n". Offsets are global bytes. A row
 // is kept in the form it is sent in: a ticker as its TabSeparated line, the others as JSON.
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { TickerRow } from "../../../sql/src/rows";
+import type { BlockLines, TableKey } from "./block-text";
 import { tickerLineOf, tickerRowOf } from "./decode";
 
-export type TableKey = "ticker" | "dead" | "gap";
-export const TABLE_KEYS: readonly TableKey[] = ["ticker", "dead", "gap"];
 const TAG: Record<TableKey, string> = { ticker: "R", dead: "D", gap: "G" };
 // "T": a ticker as JSON, as spools written before tickers became TabSeparated hold them; read
 // back, it is converted, so an upgrade with rows still in the spool loses none of them.
@@ -21,40 +20,6 @@ const KEY_BY_TAG: Record<string, TableKey> = { R: "ticker", T: "ticker", D: "dea
 const MARKER = "#\n";
 const SEGMENT = /^(\d{16})\.wal$/;
 const READ_CHUNK = 1 << 20;
-
-export type BlockLines = Record<TableKey, string[]>;
-
-/**
- * Rows of one table as the text sent to ClickHouse: chunks of whole lines, each line ending in
- * "\n". A block holds a few dozen chunks instead of tens of thousands of row strings, which keeps
- * the garbage collector's work small at 100k rows a second.
- */
-export interface RowText {
-  readonly chunks: string[];
-  rows: number;
-}
-export type BlockText = Record<TableKey, RowText>;
-
-export function emptyBlockText(): BlockText {
-  return { ticker: { chunks: [], rows: 0 }, dead: { chunks: [], rows: 0 }, gap: { chunks: [], rows: 0 } };
-}
-
-/** Lines as one chunk of text. */
-export function rowText(lines: readonly string[]): RowText {
-  return lines.length === 0 ? { chunks: [], rows: 0 } : { chunks: [lines.join("\n") + "\n"], rows: lines.length };
-}
-
-/** A block's lines as text (e.g. rows read back from disk). */
-export function blockTextOf(lines: BlockLines): BlockText {
-  return { ticker: rowText(lines.ticker), dead: rowText(lines.dead), gap: rowText(lines.gap) };
-}
-
-/** The lines of a table's text (the rare path: ClickHouse refused a batch and it is bisected). */
-export function linesOf(text: RowText): string[] {
-  const lines = text.chunks.join("").split("\n");
-  lines.pop(); // the text ends with "\n"
-  return lines;
-}
 
 export interface BlockRange {
   /** Global offset of the block's first byte. */

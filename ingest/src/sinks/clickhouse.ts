@@ -8,11 +8,12 @@ import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
-import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
+import { TABLES } from "../../../sql/src/names";
 import { TICKER_COLUMNS } from "../../../sql/src/rows";
-import { linesOf, rowText, type RowText, type TableKey } from "../pipeline/spool";
-import type { TrackerSeed } from "../pipeline/tracker";
-import { nowClickhouse } from "../pipeline/tracker";
+import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
+import { linesOf, rowText, type RowText, type TableKey } from "../pipeline/block-text";
+import { InsertAborted, type BlockSink } from "../pipeline/sink";
+import { nowClickhouse, type TrackerSeed } from "../pipeline/tracker";
 import { classifyInsertError, type ClassifiedError } from "./errors";
 
 /** The part of the client the sink uses; tests wrap it to inject faults. */
@@ -28,9 +29,9 @@ export interface SinkTables {
 export function sinkTables(database: string, tickerTable: string): SinkTables {
   return {
     ticker: `${database}.${tickerTable}`,
-    dead: `${database}.ingest_dead_letters`,
-    gap: `${database}.sequence_gaps`,
-    stats: `${database}.ingest_stats`,
+    dead: `${database}.${TABLES.deadLetters}`,
+    gap: `${database}.${TABLES.sequenceGaps}`,
+    stats: `${database}.${TABLES.stats}`,
   };
 }
 
@@ -52,14 +53,12 @@ const INSERT_FORMAT: Record<TableKey | "stats", string> = {
   stats: "FORMAT JSONEachRow",
 };
 
-export class InsertAborted extends Error {}
-
 export interface SinkProblem extends ClassifiedError {
   readonly at: number;
   readonly attempts: number;
 }
 
-export class ClickHouseSink {
+export class ClickHouseSink implements BlockSink {
   /** The last failed attempt while it is still failing; cleared by a success. */
   problem: SinkProblem | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -106,7 +105,7 @@ export class ClickHouseSink {
       await this.insertOnce("stats", [`${JSON.stringify(row)}\n`], token);
       return true;
     } catch (err) {
-      this.options.log.warn("could not write ingest_stats", { reason: classifyInsertError(err).summary });
+      this.options.log.warn(`could not write ${TABLES.stats}`, { reason: classifyInsertError(err).summary });
       return false;
     }
   }

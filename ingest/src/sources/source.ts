@@ -1,5 +1,5 @@
 // What every source gives the pipeline: raw messages (as received) and connection events.
-import type { Decoded } from "../pipeline/decode";
+import type { Decoded } from "../pipeline/decoded";
 
 export interface MessageHandler {
   /** One raw message; returns how it decoded (sources react to acks and errors). */
