@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
-import { one, realisticTickers, rows, sampleLines, tempDir } from "./helpers";
+import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
+import { one, rows, tempDir } from "./helpers";
 import { runCli } from "./process";
 
 function writeConfig(dir: string, source: Record<string, unknown>): string {

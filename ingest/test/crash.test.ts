@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
 import { tickerRowOf } from "../src/pipeline/decode";
 import { Spool } from "../src/pipeline/spool";
-import { one, realisticTickers, rows, tempDir } from "./helpers";
+import { realisticTickers } from "../../sql/testing/ticks";
+import { one, rows, tempDir } from "./helpers";
 import { runCli } from "./process";
 
 const TICKS = 30_000;

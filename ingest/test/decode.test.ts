@@ -6,7 +6,8 @@ import { prng } from "../../sql/src/prng";
 import { TICKER_COLUMNS } from "../../sql/src/rows";
 import { decode, decodeParsed, tickerRowOf } from "../src/pipeline/decode";
 import { fastTicker } from "../src/pipeline/fast-ticker";
-import { realisticTickers, rows, sampleLines } from "./helpers";
+import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
+import { rows } from "./helpers";
 
 test("every message of the recorded session decodes to its kind", () => {
   const kinds = sampleLines().map((l) => decode(l).kind);

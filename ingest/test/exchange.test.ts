@@ -7,7 +7,8 @@ import { after, before, beforeEach, test } from "node:test";
 import { WebSocketServer, type WebSocket } from "ws";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { startIngester, type RunningIngester } from "../src/main";
-import { one, realisticTickers, rows, sampleLines, testConfig, truncateAll, waitFor } from "./helpers";
+import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
+import { one, rows, testConfig, truncateAll, waitFor } from "./helpers";
 
 let engine: TestEngine;
 before(async () => {

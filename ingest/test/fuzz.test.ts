@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { openMigratedEngine } from "../../sql/testing/engine";
 import { decode } from "../src/pipeline/decode";
 import { startIngester } from "../src/main";
-import { one, realisticTickers, rows, tempDir, testConfig } from "./helpers";
+import { realisticTickers } from "../../sql/testing/ticks";
+import { one, rows, tempDir, testConfig } from "./helpers";
 
 const MALFORMED = 10_000;
 const REQUIRED = ["sequence", "product_id", "price", "time", "open_24h", "volume_24h", "low_24h", "high_24h", "volume_30d", "best_bid", "best_bid_size", "best_ask", "best_ask_size"];

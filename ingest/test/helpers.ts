@@ -1,53 +1,14 @@
-// Shared test helpers: realistic feed data (from the recorded session sample), a config
-// builder, fault injection on the ClickHouse connection, and small query helpers.
+// Shared test helpers of the ingester's suites: a config builder, fault injection on the
+// ClickHouse connection, and small query helpers. Feed data (the recorded session, generated
+// tickers) comes from the one test-data module, sql/testing/ticks.ts.
 import type { ClickHouseClient } from "@clickhouse/client";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../src/config/load";
 import type { IngestConfig } from "../src/config/schema";
 import type { SinkClient } from "../src/sinks/clickhouse";
 
-
-const LOCAL_SAMPLE = join(__dirname, "fixtures", "session-sample.ndjson");
-
-/** The recorded session: subscriptions ack, tickers with real-style sequence jumps, heartbeats, an error. */
-export function sampleLines(): string[] {
-  return readFileSync(LOCAL_SAMPLE, "utf8").split("\n").filter((l) => l.length > 0);
-}
-
-export function sampleTickers(): Array<Record<string, unknown>> {
-  return sampleLines()
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((m) => m.type === "ticker");
-}
-
-/**
- * `count` tickers shaped like the sample's, continuing its numbering per product: sequence
- * jumps by 1-40 between tickers (as on the real feed), trade_id by 1-3, time by ~0.1 s.
- */
-export function realisticTickers(count: number, options: { startMs?: number; products?: string[] } = {}): string[] {
-  const templates = sampleTickers();
-  const products = options.products ?? ["BTC-USD", "ETH-USD"];
-  const state = new Map<string, { sequence: number; tradeId: number; template: Record<string, unknown> }>();
-  for (const p of products) {
-    const t = [...templates].reverse().find((m) => m.product_id === p) ?? templates[0]!;
-    state.set(p, { sequence: Number(t.sequence), tradeId: Number(t.trade_id), template: t });
-  }
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const start = options.startMs ?? Date.parse("2026-11-24T21:01:00Z");
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = products[i % products.length]!;
-    const s = state.get(p)!;
-    s.sequence += 1 + Math.floor(rnd() * 40);
-    s.tradeId += 1 + Math.floor(rnd() * 3);
-    const time = new Date(start + i * 100).toISOString().replace("Z", `${String(i % 1000).padStart(3, "0")}Z`);
-    out.push(JSON.stringify({ ...s.template, sequence: s.sequence, trade_id: s.tradeId, time }));
-  }
-  return out;
-}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `ingest-${prefix}-`));

@@ -7,7 +7,8 @@ import { Readable } from "node:stream";
 import { after, before, beforeEach, test } from "node:test";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { startIngester } from "../src/main";
-import { faultyClient, noFaults, one, realisticTickers, rows, tempDir, testConfig, truncateAll, type Faults } from "./helpers";
+import { realisticTickers } from "../../sql/testing/ticks";
+import { faultyClient, noFaults, one, rows, tempDir, testConfig, truncateAll, type Faults } from "./helpers";
 
 let engine: TestEngine;
 before(async () => {

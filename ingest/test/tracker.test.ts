@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decode } from "../src/pipeline/decode";
 import { FeedTracker, type GapRow } from "../src/pipeline/tracker";
-import { sampleLines } from "./helpers";
+import { sampleLines } from "../../sql/testing/ticks";
 
 const NOW = () => "2026-11-25 00:00:00.000000";
 

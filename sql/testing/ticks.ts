@@ -2,6 +2,8 @@
 // ticker rows (random-walk prices, sequence numbers that jump as the real feed's do, optional
 // shuffling for out-of-order and late rows), the time formats ClickHouse takes, and recorded and
 // generated Coinbase messages for the ingester. Deterministic for a given seed.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { prng } from "../src/prng";
 import type { TickerRow } from "../src/rows";
 
@@ -156,5 +158,44 @@ export function shuffled<T>(items: readonly T[], seed = 7): T[] {
 export function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const SESSION_SAMPLE = join(__dirname, "fixtures", "session-sample.ndjson");
+
+/** The recorded Coinbase session (raw websocket messages): subscriptions ack, tickers with real-style sequence jumps, heartbeats, an error. */
+export function sampleLines(): string[] {
+  return readFileSync(SESSION_SAMPLE, "utf8").split("\n").filter((l) => l.length > 0);
+}
+
+export function sampleTickers(): Array<Record<string, unknown>> {
+  return sampleLines()
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((m) => m.type === "ticker");
+}
+
+/**
+ * `count` tickers shaped like the sample's, continuing its numbering per product: sequence
+ * jumps by 1-40 between tickers (as on the real feed), trade_id by 1-3, time by ~0.1 s.
+ */
+export function realisticTickers(count: number, options: { startMs?: number; products?: string[] } = {}): string[] {
+  const templates = sampleTickers();
+  const products = options.products ?? ["BTC-USD", "ETH-USD"];
+  const state = new Map<string, { sequence: number; tradeId: number; template: Record<string, unknown> }>();
+  for (const p of products) {
+    const t = [...templates].reverse().find((m) => m.product_id === p) ?? templates[0]!;
+    state.set(p, { sequence: Number(t.sequence), tradeId: Number(t.trade_id), template: t });
+  }
+  const rnd = prng(7);
+  const start = options.startMs ?? Date.parse("2026-11-24T21:01:00Z");
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = products[i % products.length]!;
+    const s = state.get(p)!;
+    s.sequence += 1 + Math.floor(rnd() * 40);
+    s.tradeId += 1 + Math.floor(rnd() * 3);
+    const time = new Date(start + i * 100).toISOString().replace("Z", `${String(i % 1000).padStart(3, "0")}Z`);
+    out.push(JSON.stringify({ ...s.template, sequence: s.sequence, trade_id: s.tradeId, time }));
+  }
   return out;
 }
