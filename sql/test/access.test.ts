@@ -2,21 +2,15 @@
 // user has no access management), so these statements are checked by the engine's parser, and
 // their content is checked here; the post-deploy verification checks them on a real server.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { accessStatements, DEFAULT_USERS, sha256Hex, userStatements, validateUser } from "../src/access";
 import { migrate } from "../src/runner";
-import { openTestEngine, type TestEngine } from "../testing/engine";
+import { openTestEngine, suiteEngine } from "../testing/engine";
 
 const PASSWORD = "s3cret-generated-0123456789abcdef";
 
 describe("access statements on the embedded engine", () => {
-  let engine: TestEngine;
-  before(async () => {
-    engine = await openTestEngine();
-  });
-  after(async () => {
-    await engine.close();
-  });
+  const engine = suiteEngine(openTestEngine);
 
   test("every role, grant, profile and user statement passes the engine's parser", async () => {
     const statements = [...accessStatements(), ...DEFAULT_USERS.flatMap((u) => userStatements({ name: u.name, role: u.role, password: PASSWORD }))];

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadMigrations, MIGRATIONS_DIR } from "../src/migrations";
 import { DirtyMigrationError, LEDGER_TABLE, migrate, MigrationChecksumError, MigrationStatementError } from "../src/runner";
-import { openTestEngine, type TestEngine } from "../testing/engine";
+import { openTestEngine, suiteEngine } from "../testing/engine";
 import type { ClickHouseClient } from "@clickhouse/client";
 
 const FAST = { backfillGuardMs: 0, backfillSettleMs: 0, manageAccess: false } as const;
@@ -32,13 +32,7 @@ function copyMigrations(): string {
 }
 
 describe("migration runner", () => {
-  let engine: TestEngine;
-  before(async () => {
-    engine = await openTestEngine();
-  });
-  after(async () => {
-    await engine.close();
-  });
+  const engine = suiteEngine(openTestEngine);
 
   test("applies every migration in order on an empty database", async () => {
     const result = await migrate(engine.client, FAST);

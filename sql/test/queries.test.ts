@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { loadQueries, loadQuery, parseQueryFile, renderQuery, type NamedQuery } from "../src/queries";
-import { openMigratedEngine, type TestEngine } from "../testing/engine";
+import { type TestEngine, openMigratedEngine, suiteEngine } from "../testing/engine";
 import { formatTime, generateTicks, type TickRow } from "../testing/ticks";
 
 const T0 = Date.UTC(2026, 10, 24, 21, 0, 0); // a minute boundary, also a 5-minute boundary
@@ -194,13 +194,7 @@ describe("sql/queries on fixture data", () => {
 });
 
 describe("alert queries return exactly one row, with the firing value when nothing arrives", () => {
-  let engine: TestEngine;
-  before(async () => {
-    engine = await openMigratedEngine();
-  });
-  after(async () => {
-    await engine.close();
-  });
+  const engine = suiteEngine(openMigratedEngine);
 
   test("ticks_last_minute: 0 while idle (old data only), the count once ticks arrive now", async () => {
     const q = loadQuery("ticks_last_minute");

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { MIGRATIONS_DIR } from "../src/migrations";
 import { migrate } from "../src/runner";
-import { openMigratedEngine, openTestEngine, type TestEngine } from "../testing/engine";
+import { openMigratedEngine, openTestEngine, suiteEngine } from "../testing/engine";
 import { batches, formatTime, generateTicks, shuffled, type TickRow } from "../testing/ticks";
 
 const RAW = "coinbase_demo.coinbase_ticker";
@@ -74,13 +74,7 @@ function assertRowClose(actual: Record<string, unknown>, expected: Record<string
 const START = Date.UTC(2026, 10, 24, 21, 0, 0);
 
 describe("rollups on generated data", () => {
-  let engine: TestEngine;
-  before(async () => {
-    engine = await openMigratedEngine();
-  });
-  after(async () => {
-    await engine.close();
-  });
+  const engine = suiteEngine(openMigratedEngine);
 
   test("out-of-order batches and late rows: every rollup equals the raw aggregate", async () => {
     const ticks = generateTicks({ perProduct: 3_000, startMs: START, meanGapMs: 300, seed: 11 });

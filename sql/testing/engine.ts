@@ -5,6 +5,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { embeddedUrl, openClickHouse } from "../src/client";
 import { migrate, type MigrateOptions } from "../src/runner";
 
@@ -51,4 +52,35 @@ export async function openMigratedEngine(options: Omit<MigrateOptions, "manageAc
     throw err;
   }
   return engine;
+}
+
+/**
+ * A suite's engine: opened by `before` and closed by `after` of the describe block it is called
+ * in. Use it inside tests (`engine.client`); before the hook ran it throws, naming the mistake.
+ *   const engine = suiteEngine(openMigratedEngine);
+ */
+export function suiteEngine(open: () => Promise<TestEngine> = openTestEngine): TestEngine {
+  let engine: TestEngine | undefined;
+  before(async () => {
+    engine = await open();
+  });
+  after(async () => {
+    await engine?.close();
+  });
+  const current = (): TestEngine => {
+    if (!engine) throw new Error("the suite's engine opens in its before() hook: use it inside a test or a later hook");
+    return engine;
+  };
+  return {
+    get client() {
+      return current().client;
+    },
+    get dir() {
+      return current().dir;
+    },
+    get url() {
+      return current().url;
+    },
+    close: (options) => current().close(options),
+  };
 }
