@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
 import { DATABASE } from "../sql/src/names";
 import { buildBundle } from "../superset/src/bundle";
-import { SupersetAssets } from "../superset/src/pulumi";
+import { SupersetAssets } from "./dynamic/supersetAssets";
 import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
 import { DATASOURCE_UID, GrafanaServer } from "./components/grafana";
 import { IngesterService } from "./components/ingester";

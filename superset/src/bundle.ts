@@ -57,3 +57,14 @@ export function buildBundle(connection: ClickHouseConnection): Bundle {
     assets,
   };
 }
+
+/**
+ * sha256 of the asset definitions alone (connection-independent): changes when a chart, dataset,
+ * query file or the dashboard changes. SupersetAssets' default bundleChecksum (a new value re-imports).
+ */
+export function assetsChecksum(): string {
+  const { files } = buildBundle({ host: "clickhouse", port: 8123, username: "streamstack_superset" });
+  const hash = createHash("sha256");
+  for (const [path, text] of files) hash.update(path).update("\0").update(text).update("\0");
+  return hash.digest("hex");
+}

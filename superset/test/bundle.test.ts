@@ -6,10 +6,9 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { loadQuery } from "../../sql/src/queries";
 import { assetUuid, PASSWORD_MASK, sqlalchemyUri } from "../src/assets";
-import { BUNDLE_ROOT, buildBundle } from "../src/bundle";
+import { assetsChecksum, BUNDLE_ROOT, buildBundle } from "../src/bundle";
 import { removedUuids, rison } from "../src/importer";
 import { SUPERSET_PARAM_SQL, supersetSql } from "../src/jinja";
-import { assetsChecksum } from "../src/pulumi";
 import { createZip } from "../src/zip";
 
 const CONNECTION = { host: "clickhouse", port: 8123, username: "streamstack_superset" };

@@ -1,25 +1,18 @@
 // SupersetAssets: the Superset database connection, datasets, charts and dashboard as one
 // Pulumi resource (a dynamic resource; create/update import the bundle, delete removes it).
+// The bundle itself is content and lives in superset/src/ (bundle.ts); this file and
+// supersetAssetsProvider.ts are only the Pulumi side of it.
 //
 // Pulumi serializes a dynamic provider's functions into the state and runs them in a separate
 // node process (pulumi-resource-pulumi-nodejs) with another working directory, where .ts files
 // only load once tsx is registered. So the provider here captures nothing but two absolute paths
-// (strings) and, inside each method, registers tsx and requires assetsProvider.ts from disk: the
-// same shell as our other dynamic providers (infra/dynamic/lazyProvider.ts).
+// (strings) and, inside each method, registers tsx and requires supersetAssetsProvider.ts from
+// disk: the same shell as our other dynamic providers (lazyProvider.ts).
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
-import { join } from "node:path";
-import type { AssetUuids } from "./bundle";
-import { buildBundle } from "./bundle";
-import { lazyProvider } from "../../infra/dynamic/lazyProvider";
-
-/** sha256 of the asset definitions alone (connection-independent): changes when a chart, dataset, query file or the dashboard changes. */
-export function assetsChecksum(): string {
-  const { files } = buildBundle({ host: "clickhouse", port: 8123, username: "streamstack_superset" });
-  const hash = createHash("sha256");
-  for (const [path, text] of files) hash.update(path).update("\0").update(text).update("\0");
-  return hash.digest("hex");
-}
+import { DATABASE } from "../../sql/src/names";
+import { assetsChecksum, type AssetUuids } from "../../superset/src/bundle";
+import { lazyProvider } from "./lazyProvider";
 
 export interface SupersetAssetsArgs {
   /** Superset's base URL as the machine running `pulumi up` reaches it, e.g. http://127.0.0.1:8088. */
@@ -36,7 +29,7 @@ export interface SupersetAssetsArgs {
   readonly clickhouseUser: pulumi.Input<string>;
   /** Its password: sent to Superset at import time, never written into the bundle; secret in the state. */
   readonly clickhousePassword: pulumi.Input<string>;
-  /** Database the connection opens (coinbase_demo). */
+  /** Database the connection opens (default DATABASE, sql/src/names.ts). */
   readonly clickhouseDatabase?: pulumi.Input<string>;
   /** Override of assetsChecksum() (tests); a new value forces a re-import. */
   readonly bundleChecksum?: pulumi.Input<string>;
@@ -54,7 +47,7 @@ export class SupersetAssets extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SupersetAssetsArgs, opts: pulumi.CustomResourceOptions = {}) {
     super(
-      lazyProvider(join(__dirname, "assetsProvider.ts")),
+      lazyProvider(path.join(__dirname, "supersetAssetsProvider.ts")),
       name,
       {
         supersetUrl: args.supersetUrl,
@@ -64,7 +57,7 @@ export class SupersetAssets extends pulumi.dynamic.Resource {
         clickhousePort: args.clickhousePort,
         clickhouseUser: args.clickhouseUser,
         clickhousePassword: pulumi.secret(args.clickhousePassword),
-        clickhouseDatabase: args.clickhouseDatabase ?? "coinbase_demo",
+        clickhouseDatabase: args.clickhouseDatabase ?? DATABASE,
         bundleChecksum: args.bundleChecksum ?? assetsChecksum(),
         uuids: undefined,
         importedChecksum: undefined,

@@ -31,10 +31,10 @@ before(async () => {
   );
 });
 
-let resource: import("../src/pulumi").SupersetAssets | undefined;
+let resource: import("./supersetAssets").SupersetAssets | undefined;
 
 async function registerAssets(): Promise<{ type: string; name: string; inputs: Record<string, unknown> }> {
-  const { SupersetAssets } = await import("../src/pulumi");
+  const { SupersetAssets } = await import("./supersetAssets");
   resource = new SupersetAssets("superset-assets", {
     supersetUrl: "http://127.0.0.1:8088",
     adminUser: "admin",
@@ -56,7 +56,7 @@ test("SupersetAssets registers as a dynamic resource whose provider serialized t
   const provider = inputs.__provider;
   assert.equal(typeof provider, "string");
   const text = String(provider);
-  assert.match(text, /assetsProvider\.ts/, "requires the implementation from disk");
+  assert.match(text, /supersetAssetsProvider\.ts/, "requires the implementation from disk");
   assert.match(text, /require\(tsxApi\)\.register\(\)/, "registers tsx before requiring .ts");
   assert.ok(!text.includes("not-real-0000"), "no secret is captured in the serialized provider");
 });
@@ -99,7 +99,7 @@ test("both passwords reach the engine as secrets; the rest as plain values with 
 });
 
 test("the provider's check names each bad input", async () => {
-  const { checkInputs, changedKeys } = await import("../src/assetsProvider");
+  const { checkInputs, changedKeys } = await import("./supersetAssetsProvider");
   const failures = checkInputs({ supersetUrl: "http://u:p@h:1", adminUser: "", clickhousePort: 0, bundleChecksum: "x" });
   const properties = failures.map((f) => f.property);
   for (const p of ["supersetUrl", "adminUser", "adminPassword", "clickhousePort", "bundleChecksum"]) assert.ok(properties.includes(p), `${p} reported`);

@@ -1,11 +1,12 @@
 // The SupersetAssets dynamic provider's implementation. It runs in Pulumi's provider process
-// (loaded from disk by the shell in pulumi.ts), so it may import freely.
+// (loaded from disk by the shell in supersetAssets.ts), so it may import freely.
 // create = import; update = import (overwrite) + delete what the new bundle dropped;
 // delete = delete every object the last import made.
 import type * as pulumi from "@pulumi/pulumi";
-import { DASHBOARD_SLUG } from "./assets";
-import type { AssetUuids } from "./bundle";
-import { deployAssets, removeAssets } from "./deploy";
+import { DATABASE } from "../../sql/src/names";
+import { DASHBOARD_SLUG } from "../../superset/src/assets";
+import type { AssetUuids } from "../../superset/src/bundle";
+import { deployAssets, removeAssets } from "../../superset/src/deploy";
 
 export interface SupersetAssetsInputs {
   readonly supersetUrl: string;
@@ -85,7 +86,7 @@ async function deploy(inputs: SupersetAssetsInputs, previous?: AssetUuids): Prom
 
 export const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news: SupersetAssetsInputs) {
-    const normalized = { ...news, clickhouseDatabase: news.clickhouseDatabase || "coinbase_demo" };
+    const normalized = { ...news, clickhouseDatabase: news.clickhouseDatabase || DATABASE };
     return { inputs: normalized, failures: checkInputs(normalized) };
   },
   async diff(_id, olds: SupersetAssetsOutputs, news: SupersetAssetsInputs) {
