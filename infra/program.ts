@@ -7,10 +7,12 @@
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_USERS, type UserRole } from "../sql/src/access";
+import { isEmbeddedUrl, parseClickHouseUrl } from "../sql/src/client";
 import { DATABASE } from "../sql/src/names";
 import { buildBundle } from "../superset/src/bundle";
 import { SupersetAssets } from "./dynamic/supersetAssets";
 import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
+import type { ServiceBaseArgs } from "./components/common";
 import { DATASOURCE_UID, GrafanaServer } from "./components/grafana";
 import { IngesterService } from "./components/ingester";
 import { StreamstackNetwork } from "./components/network";
@@ -63,10 +65,30 @@ interface ClickHouseEndpoint {
   readonly server?: ClickHouseServer;
 }
 
+/** What every service's function gets: the settings, the secrets, ClickHouse, its users and schema. */
+interface Stack {
+  readonly cfg: StackConfig;
+  readonly secrets: StackSecrets;
+  /** ServiceBaseArgs of a container, from the stack's settings. */
+  readonly base: (memoryMb: number, waitTimeoutSeconds: number) => ServiceBaseArgs;
+  readonly clickhouse: ClickHouseEndpoint;
+  readonly users: PlannedUser[];
+  readonly schema: SchemaMigrations;
+}
+
+/** What a service adds to the stack: what the verification waits for, looks at and reruns on, and outputs. */
+interface DeployedService {
+  readonly resources: pulumi.Resource[];
+  /** Ids that change when something the checks look at is replaced: they rerun the checks. */
+  readonly triggers: pulumi.Output<string>[];
+  readonly checks: VerificationChecks;
+  readonly outputs: Partial<StackOutputs>;
+}
+
 export function deployStack(cfg: StackConfig): StackOutputs {
   const secrets = new StackSecrets("secrets", { given: cfg.secrets, generator: cfg.externalOnly ? "builtin" : "random" });
   const network = cfg.externalOnly ? undefined : new StreamstackNetwork("network", { name: `${cfg.namePrefix}-net` });
-  const base = (memoryMb: number, waitTimeoutSeconds: number) => ({
+  const base = (memoryMb: number, waitTimeoutSeconds: number): ServiceBaseArgs => ({
     namePrefix: cfg.namePrefix,
     networkName: network?.name ?? "",
     bindAddress: cfg.bindAddress,
@@ -74,40 +96,16 @@ export function deployStack(cfg: StackConfig): StackOutputs {
     memoryMb,
     waitTimeoutSeconds,
   });
-
-  // ClickHouse: our container, or the one at clickhouseUrl.
-  const clickhouse = clickhouseEndpoint(cfg, secrets, () =>
-    new ClickHouseServer("clickhouse", {
-      ...base(cfg.clickhouseMemoryMb, cfg.clickhouseWaitSeconds),
-      image: cfg.clickhouseImage,
-      httpPort: cfg.clickhouseHttpPort,
-      adminUser: cfg.clickhouseAdminUser,
-      adminPassword: secrets.get("clickhouseAdminPassword"),
-    }),
-  );
-
-  // Schema and users, once ClickHouse answers. Only users of enabled services are made.
+  const clickhouse = clickhouseEndpoint(cfg, secrets, () => clickhouseServer(cfg, secrets, base));
   const users = clickhouseUsers(cfg, secrets);
-  const schema = new SchemaMigrations(
-    "schema",
-    {
-      clickhouseUrl: clickhouse.hostUrl,
-      adminUser: cfg.clickhouseAdminUser,
-      adminPassword: clickhouse.adminPassword,
-      users: cfg.manageClickhouseUsers ? users.map((u) => ({ name: u.name, role: u.role, password: u.password })) : [],
-      manageAccess: cfg.manageClickhouseUsers,
-      rawRetentionDays: cfg.rawRetentionDays,
-      // Our own container's data goes with its volume; an external server's data is never dropped by us.
-      dropData: false,
-    },
-    { dependsOn: clickhouse.server ? [clickhouse.server] : [] },
-  );
-  const userOf = (purpose: Purpose) => users.find((u) => u.purpose === purpose);
-  // What the post-deploy verification waits for and looks at.
-  const deployed: pulumi.Resource[] = [schema];
-  const checks: VerificationChecks = {};
-  // Ids that change when something the checks look at is replaced: they rerun the checks.
-  const triggers: pulumi.Output<string>[] = [schema.migrationsChecksum];
+  const schema = schemaMigrations(cfg, clickhouse, users);
+  const stack: Stack = { cfg, secrets, base, clickhouse, users, schema };
+
+  const services = [
+    cfg.grafanaEnabled ? deployGrafana(stack) : undefined,
+    cfg.supersetEnabled ? deploySuperset(stack) : undefined,
+    cfg.ingesterEnabled ? deployIngester(stack) : undefined,
+  ].filter((s): s is DeployedService => s !== undefined);
 
   const outputs: StackOutputs = {
     clickhouseUrl: clickhouse.hostUrl,
@@ -116,150 +114,201 @@ export function deployStack(cfg: StackConfig): StackOutputs {
     clickhouseUsers: Object.fromEntries(users.map((u) => [u.purpose, u.name])),
     database: schema.database,
     migrations: schema.migrations,
+    ...Object.assign({}, ...services.map((s) => s.outputs)),
   };
+  if (cfg.verificationEnabled) outputs.verificationWarnings = deployVerification(stack, services).warnings;
+  return outputs;
+}
 
-  if (cfg.grafanaEnabled) {
-    const reader = userOf("grafana")!;
-    const content = grafanaContent({ datasourceUid: DATASOURCE_UID, alertWebhookUrl: cfg.alertWebhookUrl, alertEmail: cfg.alertEmail });
-    const grafanaServer = new GrafanaServer("grafana", {
-      ...base(cfg.grafanaMemoryMb, cfg.grafanaWaitSeconds),
-      image: cfg.grafanaImage,
-      clickhousePluginVersion: cfg.grafanaClickhousePluginVersion,
-      port: cfg.grafanaPort,
-      adminUser: cfg.grafanaAdminUser,
-      adminPassword: secrets.get("grafanaAdminPassword"),
-      clickhouse: { host: clickhouse.internal.host, httpPort: clickhouse.internal.port, secure: clickhouse.internal.secure, database: DATABASE, user: reader.name, password: reader.password },
-      dashboards: content.dashboards,
-      alertRuleGroups: content.alertRuleGroups,
-      alertRouting: content.alertRouting,
-      datasourceDependsOn: [schema],
-    });
-    deployed.push(grafanaServer);
-    triggers.push(grafanaServer.container.id, ...grafanaServer.dashboards.map((d) => d.version.apply(String)));
-    checks.grafana = {
-      url: grafanaServer.url,
-      adminUser: cfg.grafanaAdminUser,
-      adminPassword: secrets.get("grafanaAdminPassword"),
-      datasourceUid: DATASOURCE_UID,
-      dashboardUids: content.dashboards.map((d) => d.uid),
-      alertRuleUids: content.alertRuleGroups.flatMap((g) => g.rules.map((r) => r.uid).filter((uid): uid is string => typeof uid === "string")),
-    };
-    outputs.grafanaUrl = grafanaServer.url;
-    outputs.grafanaAdminUser = cfg.grafanaAdminUser;
-    outputs.grafanaAdminPassword = secrets.get("grafanaAdminPassword");
-  }
+function clickhouseServer(cfg: StackConfig, secrets: StackSecrets, base: Stack["base"]): ClickHouseServer {
+  return new ClickHouseServer("clickhouse", {
+    ...base(cfg.clickhouseMemoryMb, cfg.clickhouseWaitSeconds),
+    image: cfg.clickhouseImage,
+    httpPort: cfg.clickhouseHttpPort,
+    adminUser: cfg.clickhouseAdminUser,
+    adminPassword: secrets.get("clickhouseAdminPassword"),
+  });
+}
 
-  if (cfg.supersetEnabled) {
-    let supersetUrl: pulumi.Output<string>;
-    const waitFor: pulumi.Resource[] = [schema];
-    if (cfg.supersetUrl === undefined) {
-      const server = new SupersetServer("superset", {
-        ...base(cfg.supersetMemoryMb, cfg.supersetWaitSeconds),
-        buildContext: resolve(REPO_ROOT, "superset"),
-        dockerfile: resolve(REPO_ROOT, "superset", "Dockerfile"),
-        // What superset/Dockerfile COPYs; tests and scratch files there do not change the image.
-        sources: ["bootstrap.sh", "superset_config.py"],
-        stageUnder: BUILD_CONTEXTS,
-        port: cfg.supersetPort,
-        secretKey: secrets.get("supersetSecretKey"),
-        adminUser: cfg.supersetAdminUser,
-        adminPassword: secrets.get("supersetAdminPassword"),
-        adminEnv: { user: "SUPERSET_ADMIN_USER", password: "SUPERSET_ADMIN_PASSWORD" },
-      });
-      supersetUrl = server.url;
-      deployed.push(server);
-      waitFor.push(server);
-      triggers.push(server.container.id);
-    } else {
-      supersetUrl = pulumi.output(cfg.supersetUrl.replace(/\/+$/, ""));
-    }
-    const reader = userOf("superset")!;
-    // The connection, datasets, charts and dashboard (superset/), once Superset is healthy and
-    // the reader user exists. Superset reaches ClickHouse as the containers do.
-    const assets = new SupersetAssets(
-      "superset-assets",
-      {
-        supersetUrl,
-        adminUser: cfg.supersetAdminUser,
-        adminPassword: secrets.get("supersetAdminPassword"),
-        clickhouseHost: clickhouse.internal.host,
-        clickhousePort: clickhouse.internal.port,
-        clickhouseUser: reader.name,
-        clickhousePassword: reader.password,
-        clickhouseDatabase: DATABASE,
+/** Schema and users, once ClickHouse answers. Only users of enabled services are made. */
+function schemaMigrations(cfg: StackConfig, clickhouse: ClickHouseEndpoint, users: PlannedUser[]): SchemaMigrations {
+  return new SchemaMigrations(
+    "schema",
+    {
+      clickhouseUrl: clickhouse.hostUrl,
+      adminUser: cfg.clickhouseAdminUser,
+      adminPassword: clickhouse.adminPassword,
+      users: managedUsers(cfg, users),
+      manageAccess: cfg.manageClickhouseUsers,
+      rawRetentionDays: cfg.rawRetentionDays,
+      // Our own container's data goes with its volume; an external server's data is never dropped by us.
+      dropData: false,
+    },
+    { dependsOn: clickhouse.server ? [clickhouse.server] : [] },
+  );
+}
+
+function managedUsers(cfg: StackConfig, users: PlannedUser[]): Array<{ name: string; role: UserRole; password: pulumi.Output<string> }> {
+  return cfg.manageClickhouseUsers ? users.map((u) => ({ name: u.name, role: u.role, password: u.password })) : [];
+}
+
+function userOf(stack: Stack, purpose: Purpose): PlannedUser {
+  const user = stack.users.find((u) => u.purpose === purpose);
+  if (!user) throw new Error(`no ClickHouse user planned for ${purpose}: clickhouseUsers() and the enabled services disagree`);
+  return user;
+}
+
+/** Grafana with the datasource (reader user), dashboards, alert rules and routing. */
+function deployGrafana(stack: Stack): DeployedService {
+  const { cfg, secrets, base, clickhouse, schema } = stack;
+  const reader = userOf(stack, "grafana");
+  const content = grafanaContent({ datasourceUid: DATASOURCE_UID, alertWebhookUrl: cfg.alertWebhookUrl, alertEmail: cfg.alertEmail });
+  const server = new GrafanaServer("grafana", {
+    ...base(cfg.grafanaMemoryMb, cfg.grafanaWaitSeconds),
+    image: cfg.grafanaImage,
+    clickhousePluginVersion: cfg.grafanaClickhousePluginVersion,
+    port: cfg.grafanaPort,
+    adminUser: cfg.grafanaAdminUser,
+    adminPassword: secrets.get("grafanaAdminPassword"),
+    clickhouse: { host: clickhouse.internal.host, httpPort: clickhouse.internal.port, secure: clickhouse.internal.secure, database: DATABASE, user: reader.name, password: reader.password },
+    dashboards: content.dashboards,
+    alertRuleGroups: content.alertRuleGroups,
+    alertRouting: content.alertRouting,
+    datasourceDependsOn: [schema],
+  });
+  return {
+    resources: [server],
+    triggers: [server.container.id, ...server.dashboards.map((d) => d.version.apply(String))],
+    checks: {
+      grafana: {
+        url: server.url,
+        adminUser: cfg.grafanaAdminUser,
+        adminPassword: secrets.get("grafanaAdminPassword"),
+        datasourceUid: DATASOURCE_UID,
+        dashboardUids: content.dashboards.map((d) => d.uid),
+        alertRuleUids: content.alertRuleGroups.flatMap((g) => g.rules.map((r) => r.uid).filter((uid): uid is string => typeof uid === "string")),
       },
-      { dependsOn: waitFor },
-    );
-    deployed.push(assets);
-    checks.superset = {
-      url: supersetUrl,
+    },
+    outputs: { grafanaUrl: server.url, grafanaAdminUser: cfg.grafanaAdminUser, grafanaAdminPassword: secrets.get("grafanaAdminPassword") },
+  };
+}
+
+/** Superset (our container, or the one at supersetUrl) and the assets imported into it. */
+function deploySuperset(stack: Stack): DeployedService {
+  const { cfg, secrets, clickhouse, schema } = stack;
+  const server = cfg.supersetUrl === undefined ? supersetServer(stack) : undefined;
+  const supersetUrl = server ? server.url : pulumi.output(cfg.supersetUrl!.replace(/\/+$/, ""));
+  const reader = userOf(stack, "superset");
+  // The connection, datasets, charts and dashboard (superset/), once Superset is healthy and
+  // the reader user exists. Superset reaches ClickHouse as the containers do.
+  const assets = new SupersetAssets(
+    "superset-assets",
+    {
+      supersetUrl,
       adminUser: cfg.supersetAdminUser,
       adminPassword: secrets.get("supersetAdminPassword"),
-      // Derived from asset names, not from the connection: known before the import runs, so an
-      // assets update does not make the verification's inputs unknown in a preview.
-      databaseUuid: buildBundle({ host: CLICKHOUSE_ALIAS, port: CLICKHOUSE_HTTP_PORT, username: reader.name }).uuids.database,
-      checkConnection: !cfg.clickhouseUrl?.startsWith("chdb:"),
-    };
-    outputs.supersetUrl = supersetUrl;
-    outputs.supersetDashboardUrl = assets.dashboardUrl;
-    outputs.supersetAdminUser = cfg.supersetAdminUser;
-    outputs.supersetAdminPassword = secrets.get("supersetAdminPassword");
-  }
+      clickhouseHost: clickhouse.internal.host,
+      clickhousePort: clickhouse.internal.port,
+      clickhouseUser: reader.name,
+      clickhousePassword: reader.password,
+      clickhouseDatabase: DATABASE,
+    },
+    { dependsOn: server ? [schema, server] : [schema] },
+  );
+  return {
+    resources: server ? [server, assets] : [assets],
+    triggers: server ? [server.container.id] : [],
+    checks: {
+      superset: {
+        url: supersetUrl,
+        adminUser: cfg.supersetAdminUser,
+        adminPassword: secrets.get("supersetAdminPassword"),
+        // Derived from asset names, not from the connection: known before the import runs, so an
+        // assets update does not make the verification's inputs unknown in a preview.
+        databaseUuid: buildBundle({ host: CLICKHOUSE_ALIAS, port: CLICKHOUSE_HTTP_PORT, username: reader.name }).uuids.database,
+        checkConnection: !(cfg.clickhouseUrl !== undefined && isEmbeddedUrl(cfg.clickhouseUrl)),
+      },
+    },
+    outputs: {
+      supersetUrl,
+      supersetDashboardUrl: assets.dashboardUrl,
+      supersetAdminUser: cfg.supersetAdminUser,
+      supersetAdminPassword: secrets.get("supersetAdminPassword"),
+    },
+  };
+}
 
-  if (cfg.ingesterEnabled) {
-    const writer = userOf("ingester")!;
-    // Paths of ingest/Dockerfile: its CMD reads this config; /var/lib/ingest is its volume, owned by `node`.
-    const spoolDir = "/var/lib/ingest/spool";
-    const configPath = "/etc/ingest/config.yaml";
-    const ingester = new IngesterService(
-      "ingester",
-      {
-        ...base(cfg.ingesterMemoryMb, cfg.ingesterWaitSeconds),
-        buildContext: REPO_ROOT,
-        dockerfile: resolve(REPO_ROOT, "ingest", "Dockerfile"),
-        // What ingest/Dockerfile COPYs: they decide the image tag and are all its build context holds.
-        sources: ["package.json", "package-lock.json", "ingest/package.json", "ingest/bundle.mjs", "ingest/src", "sql/src"],
-        stageUnder: BUILD_CONTEXTS,
-        configYaml: renderIngesterConfig({
-          products: cfg.products,
-          channels: cfg.channels,
-          clickhouse: { ...clickhouse.internal, user: writer.name },
-          metricsPort: INGESTER_METRICS_PORT,
-          spoolDir,
-          instance: `${cfg.namePrefix}-ingester`,
-        }),
-        configPath,
-        command: ["--config", configPath],
-        dataDir: "/var/lib/ingest",
-        passwordEnv: INGESTER_PASSWORD_ENV,
-        password: writer.password,
+function supersetServer({ cfg, secrets, base }: Stack): SupersetServer {
+  return new SupersetServer("superset", {
+    ...base(cfg.supersetMemoryMb, cfg.supersetWaitSeconds),
+    buildContext: resolve(REPO_ROOT, "superset"),
+    dockerfile: resolve(REPO_ROOT, "superset", "Dockerfile"),
+    // What superset/Dockerfile COPYs; tests and scratch files there do not change the image.
+    sources: ["bootstrap.sh", "superset_config.py"],
+    stageUnder: BUILD_CONTEXTS,
+    port: cfg.supersetPort,
+    secretKey: secrets.get("supersetSecretKey"),
+    adminUser: cfg.supersetAdminUser,
+    adminPassword: secrets.get("supersetAdminPassword"),
+    adminEnv: { user: "SUPERSET_ADMIN_USER", password: "SUPERSET_ADMIN_PASSWORD" },
+  });
+}
+
+/** The Coinbase ingester: our image, its YAML config, the writer user, once the schema exists. */
+function deployIngester(stack: Stack): DeployedService {
+  const { cfg, base, clickhouse, schema } = stack;
+  const writer = userOf(stack, "ingester");
+  // Paths of ingest/Dockerfile: its CMD reads this config; /var/lib/ingest is its volume, owned by `node`.
+  const spoolDir = "/var/lib/ingest/spool";
+  const configPath = "/etc/ingest/config.yaml";
+  const ingester = new IngesterService(
+    "ingester",
+    {
+      ...base(cfg.ingesterMemoryMb, cfg.ingesterWaitSeconds),
+      buildContext: REPO_ROOT,
+      dockerfile: resolve(REPO_ROOT, "ingest", "Dockerfile"),
+      // What ingest/Dockerfile COPYs: they decide the image tag and are all its build context holds.
+      sources: ["package.json", "package-lock.json", "ingest/package.json", "ingest/bundle.mjs", "ingest/src", "sql/src"],
+      stageUnder: BUILD_CONTEXTS,
+      configYaml: renderIngesterConfig({
+        products: cfg.products,
+        channels: cfg.channels,
+        clickhouse: { ...clickhouse.internal, user: writer.name },
         metricsPort: INGESTER_METRICS_PORT,
-        hostMetricsPort: cfg.ingesterMetricsPort,
-      },
-      { dependsOn: [schema] },
-    );
-    deployed.push(ingester);
-    triggers.push(ingester.container.id);
-    checks.tickWaitSeconds = cfg.verificationTickWaitSeconds;
-    outputs.ingesterMetricsUrl = ingester.metricsUrl;
-  }
+        spoolDir,
+        instance: `${cfg.namePrefix}-ingester`,
+      }),
+      configPath,
+      command: ["--config", configPath],
+      dataDir: "/var/lib/ingest",
+      passwordEnv: INGESTER_PASSWORD_ENV,
+      password: writer.password,
+      metricsPort: INGESTER_METRICS_PORT,
+      hostMetricsPort: cfg.ingesterMetricsPort,
+    },
+    { dependsOn: [schema] },
+  );
+  return {
+    resources: [ingester],
+    triggers: [ingester.container.id],
+    checks: { tickWaitSeconds: cfg.verificationTickWaitSeconds },
+    outputs: { ingesterMetricsUrl: ingester.metricsUrl },
+  };
+}
 
-  if (cfg.verificationEnabled) {
-    const verification = new PostDeployVerification(
-      "verification",
-      {
-        clickhouse: { url: clickhouse.hostUrl, adminUser: cfg.clickhouseAdminUser, adminPassword: clickhouse.adminPassword },
-        users: cfg.manageClickhouseUsers ? users.map((u) => ({ name: u.name, role: u.role, password: u.password })) : [],
-        ...checks,
-        // Rerun the checks whenever anything they look at was redeployed.
-        trigger: pulumi.all([...triggers, ...(clickhouse.server ? [clickhouse.server.container.id] : [])]).apply((ids) => ids.join(",")),
-      },
-      { dependsOn: deployed },
-    );
-    outputs.verificationWarnings = verification.warnings;
-  }
-
-  return outputs;
+/** The post-deploy checks, last: after every service, rerun whenever anything they look at was redeployed. */
+function deployVerification({ cfg, clickhouse, users, schema }: Stack, services: DeployedService[]): PostDeployVerification {
+  const triggers = [schema.migrationsChecksum, ...services.flatMap((s) => s.triggers), ...(clickhouse.server ? [clickhouse.server.container.id] : [])];
+  return new PostDeployVerification(
+    "verification",
+    {
+      clickhouse: { url: clickhouse.hostUrl, adminUser: cfg.clickhouseAdminUser, adminPassword: clickhouse.adminPassword },
+      users: managedUsers(cfg, users),
+      ...Object.assign({}, ...services.map((s) => s.checks)),
+      trigger: pulumi.all(triggers).apply((ids) => ids.join(",")),
+    },
+    { dependsOn: [schema, ...services.flatMap((s) => s.resources)] },
+  );
 }
 
 type Purpose = "ingester" | "grafana" | "superset";
@@ -300,18 +349,17 @@ function clickhouseEndpoint(cfg: StackConfig, secrets: StackSecrets, makeServer:
     };
   }
   const url = cfg.clickhouseUrl;
-  if (url.startsWith("chdb:")) {
+  const parsed = parseClickHouseUrl(url);
+  if (parsed.kind === "embedded") {
     // The embedded engine has no accounts; a configured admin password is only passed along.
     const given = cfg.secrets.clickhouseAdminPassword;
     // Containers cannot reach an engine inside the Pulumi process; this address only fills
     // Superset's connection form (the verification skips its connection test in this mode).
     return { hostUrl: pulumi.output(url), internal: { host: "localhost", port: CLICKHOUSE_HTTP_PORT, secure: false }, adminPassword: given ? pulumi.secret(given) : pulumi.secret("") };
   }
-  const parsed = new URL(url);
-  const secure = parsed.protocol === "https:";
   return {
     hostUrl: pulumi.output(url.replace(/\/+$/, "")),
-    internal: { host: parsed.hostname, port: Number(parsed.port || (secure ? 8443 : 8123)), secure },
+    internal: { host: parsed.host, port: parsed.port, secure: parsed.secure },
     adminPassword: secrets.get("clickhouseAdminPassword"),
   };
 }

@@ -84,3 +84,13 @@ export function suiteEngine(open: () => Promise<TestEngine> = openTestEngine): T
     close: (options) => current().close(options),
   };
 }
+
+/** Opens the engine at `dir` for `f` and closes it again, keeping the directory (chdb allows one process per directory: a provider process may need it next). */
+export async function withEngineAt<T>(dir: string, f: (client: ClickHouseClient) => Promise<T>): Promise<T> {
+  const engine = await openTestEngine({ dir });
+  try {
+    return await f(engine.client);
+  } finally {
+    await engine.close({ keepDir: true });
+  }
+}

@@ -193,3 +193,19 @@ export function stepsOf(events: readonly EngineEvent[]): StepSummary[] {
 export function changingSteps(events: readonly EngineEvent[]): StepSummary[] {
   return stepsOf(events).filter((s) => s.op !== "same" && s.op !== "read");
 }
+
+/**
+ * The post-deploy checks' [check, status] in the external-services configuration (users not
+ * managed, Grafana and the ingester off): Superset's own connection to ClickHouse is "ok" when
+ * Superset can reach it (ClickHouse over HTTP), "skipped" for the engine inside the Pulumi process.
+ */
+export function externalServicesChecks(databaseUuid: string, supersetConnection: "ok" | "skipped"): Array<[string, string]> {
+  return [
+    ["clickhouse users", "skipped"],
+    ["grafana", "skipped"],
+    ["superset health", "ok"],
+    [`superset database ${databaseUuid}`, "ok"],
+    ["superset database connection", supersetConnection],
+    ["ticks arrive", "skipped"],
+  ];
+}

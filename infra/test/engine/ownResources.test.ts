@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { loadMigrations } from "../../../sql/src/migrations";
-import { openTestEngine } from "../../../sql/testing/engine";
+import { withEngineAt } from "../../../sql/testing/engine";
 import { RandomSecret } from "../../dynamic/randomSecret";
 import { SchemaMigrations } from "../../dynamic/schemaMigrations";
 import { backendFiles, changingSteps, cliUnavailable, createEngineStack, type EngineStack } from "./harness";
@@ -31,17 +31,8 @@ async function program() {
   return { migrations: schema.migrations, generatedPassword: generated.result };
 }
 
-async function withEngine<T>(dir: string, f: (client: Awaited<ReturnType<typeof openTestEngine>>["client"]) => Promise<T>): Promise<T> {
-  const engine = await openTestEngine({ dir });
-  try {
-    return await f(engine.client);
-  } finally {
-    await engine.close({ keepDir: true });
-  }
-}
-
 async function databaseExists(dir: string): Promise<boolean> {
-  return withEngine(dir, async (client) => {
+  return withEngineAt(dir, async (client) => {
     const rs = await client.query({ query: "SELECT count() AS n FROM system.databases WHERE name = 'coinbase_demo'", format: "JSONEachRow" });
     const [row] = await rs.json<{ n: number | string }>();
     return Number(row?.n) === 1;
@@ -80,7 +71,7 @@ describe("our dynamic resources under the real engine", { skip, timeout: 15 * 60
     generatedPassword = result.outputs.generatedPassword?.value;
     assert.equal(result.outputs.generatedPassword?.secret, true);
     assert.match(generatedPassword, /^[A-Za-z0-9_-]{32}$/);
-    await withEngine(dataDir, async (client) => {
+    await withEngineAt(dataDir, async (client) => {
       const rs = await client.query({ query: "SELECT DISTINCT name FROM coinbase_demo.schema_migrations WHERE status = 'applied' ORDER BY name", format: "JSONEachRow" });
       assert.deepEqual((await rs.json<{ name: string }>()).map((r) => r.name), names);
     });
@@ -120,7 +111,7 @@ describe("our dynamic resources under the real engine", { skip, timeout: 15 * 60
   });
 
   test("refresh notices a database dropped by hand and the next up migrates it again", async () => {
-    await withEngine(dataDir, (client) => client.command({ query: "DROP DATABASE coinbase_demo SYNC" }).then(() => undefined));
+    await withEngineAt(dataDir, (client) => client.command({ query: "DROP DATABASE coinbase_demo SYNC" }).then(() => undefined));
     await env.stack.refresh({ onOutput: () => undefined });
     env.events.length = 0;
     const result = await env.stack.up({ onEvent: (e) => env.events.push(e) });
