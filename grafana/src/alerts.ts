@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ClickHouseFormat, clickHouseDatasource } from "./clickhouseQuery";
 import { INGESTION_DASHBOARD_UID, INGESTION_PANEL } from "./dashboards/ingestion";
 import { renderForAlert, type RenderedQuery } from "./sql";
+import { qualified, TABLES } from "../../sql/src/names";
 
 /** Server-side expressions' datasource uid (pkg/expr/service.go; "-100" is the legacy alias). */
 export const EXPRESSION_DATASOURCE_UID = "__expr__";
@@ -137,7 +138,7 @@ function dataAlerts(o: ReturnType<typeof parseOptions>): AlertSpec[] {
       panelId: INGESTION_PANEL.sequenceGaps,
       summary: `The ingester recorded {{ $values.B.Value }} message gap(s) in the last ${o.sequenceGapWindowMinutes} minutes.`,
       description:
-        "Messages were lost (matches trade_id jumps or a reconnect window). Look at coinbase_demo.sequence_gaps for the products and time ranges; frequent gaps point at a slow consumer or network trouble (reconnects panel).",
+        `Messages were lost (matches trade_id jumps or a reconnect window). Look at ${qualified(TABLES.sequenceGaps)} for the products and time ranges; frequent gaps point at a slow consumer or network trouble (reconnects panel).`,
     }),
     rule({
       uid: "streamstack-dead-letters",
@@ -151,7 +152,7 @@ function dataAlerts(o: ReturnType<typeof parseOptions>): AlertSpec[] {
       panelId: INGESTION_PANEL.deadLetters,
       summary: `{{ $values.B.Value }} message(s) went to ingest_dead_letters in the last ${o.deadLetterWindowMinutes} minutes.`,
       description:
-        "The ingester received messages it could not store. Read the reasons: SELECT reason, count() FROM coinbase_demo.ingest_dead_letters WHERE received_at > now() - INTERVAL 1 HOUR GROUP BY reason. A new message format or schema drift needs a code or migration change.",
+        `The ingester received messages it could not store. Read the reasons: SELECT reason, count() FROM ${qualified(TABLES.deadLetters)} WHERE received_at > now() - INTERVAL 1 HOUR GROUP BY reason. A new message format or schema drift needs a code or migration change.`,
     }),
   ];
 }

@@ -4,6 +4,7 @@
 // force=true opens a connection, 500 "There was an error connecting to the database").
 import { httpGet, parseJson, reason } from "./http";
 import { failed, ok, skipped, type CheckResult } from "./result";
+import { DATABASE } from "../../../sql/src/names";
 
 export interface SupersetCheck {
   readonly url: string;
@@ -66,10 +67,10 @@ export async function checkSuperset(args: SupersetCheck): Promise<CheckResult[]>
     const list = parseJson<{ result?: string[]; message?: string }>(schemas.body);
     if (schemas.status !== 200) {
       results.push(failed("superset database connection", `Superset cannot connect to ClickHouse (${schemas.status}: ${list?.message ?? schemas.body.slice(0, 200)})`, "check the ClickHouse url and the streamstack_superset user's password in the imported database, and that ClickHouse is reachable from the Superset container"));
-    } else if (!list?.result?.includes("coinbase_demo")) {
-      results.push(failed("superset database connection", `connected, but database coinbase_demo is not visible (saw ${JSON.stringify(list?.result ?? [])})`, "check that SchemaMigrations ran and streamstack_superset has the reader role"));
+    } else if (!list?.result?.includes(DATABASE)) {
+      results.push(failed("superset database connection", `connected, but database ${DATABASE} is not visible (saw ${JSON.stringify(list?.result ?? [])})`, "check that SchemaMigrations ran and streamstack_superset has the reader role"));
     } else {
-      results.push(ok("superset database connection", "Superset connects to ClickHouse and sees coinbase_demo"));
+      results.push(ok("superset database connection", `Superset connects to ClickHouse and sees ${DATABASE}`));
     }
   } catch (err) {
     results.push(failed("superset database connection", `request failed: ${reason(err)}`, "check Superset's logs"));
