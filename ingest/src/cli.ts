@@ -1,15 +1,33 @@
 // npm run ingest -- [--config <file.yaml>]
 // No config: Coinbase BTC-USD into an embedded ClickHouse at ./data. Exit codes: 0 stopped or
-// finished cleanly, 1 fatal error, 2 bad command line or config.
+// finished cleanly, 1 fatal error, 2 bad command line or config, 130/143 a second SIGINT/SIGTERM
+// ended the flush early (what was not stored stays in the spool).
+import { constants } from "node:os";
+import { setDefaultClickHouseLogger } from "../../sql/src/client";
 import { ConfigError, loadConfigFile, parseConfig } from "./config/load";
-import { createLogger } from "./observability/log";
+import { clientLibraryLevel, createLogger } from "./observability/log";
 import { startIngester } from "./main";
 
 const USAGE = `Usage: npm run ingest -- [--config <file.yaml>]
 
 Streams the Coinbase Exchange feed (or a replay file, or a synthetic stream) into ClickHouse.
 Without --config: Coinbase BTC-USD tickers into an embedded ClickHouse at ./data.
-Config keys: docs/ingester.md. Example: ingest/examples/demo_config.yaml`;
+Config keys: docs/ingester.md. Example: ingest/examples/demo_config.yaml
+
+Ctrl-C (SIGINT) or SIGTERM: stop reading, store what was received (up to shutdown_timeout_ms),
+print a summary, exit 0. A repeat within 1 s is the same request (one Ctrl-C reaches the
+process more than once); a signal after that exits at once, leaving the rest in the spool for the
+next start.
+
+Exit codes: 0 stopped or finished cleanly; 1 fatal error (ClickHouse, spool, port, replay file);
+2 bad command line or config; 130 (SIGINT) / 143 (SIGTERM) stopped at once by a second signal.`;
+
+/**
+ * One Ctrl-C reaches this process more than once: the terminal signals the whole foreground
+ * process group (npm, its shell, this process) and npm forwards its own copy to its child, a
+ * millisecond apart. A repeat within this window is the same request, not "abort the flush".
+ */
+const REPEAT_WINDOW_MS = 1_000;
 
 async function main(argv: string[]): Promise<number> {
   let configPath: string | undefined;
@@ -43,6 +61,12 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger(config.log_level);
+  // @clickhouse/client's own events (a failed request, …) as JSON lines of this log, not its
+  // default multi-line stack traces on stderr. A request the library reports as an error is a
+  // warning here: the sink retries it and logs at error what needs an operator. Set as the
+  // process default because the clients are opened in runtime/connect.ts; passing
+  // { logger, logLevel } to openClickHouse there would do the same.
+  setDefaultClickHouseLogger({ debug: log.debug, warn: log.warn, error: log.warn }, clientLibraryLevel(config.log_level));
   let ingester;
   try {
     ingester = await startIngester(config, { log });
@@ -50,14 +74,23 @@ async function main(argv: string[]): Promise<number> {
     log.error("cannot start", { error: (err as Error).message });
     return err instanceof ConfigError ? 2 : 1;
   }
-  let signals = 0;
+  const running = ingester;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      log.warn("second signal: exiting now; the spool keeps what was not stored", { signal });
-      process.exit(1);
+    const now = Date.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      log.info("flushing before exit; a second Ctrl-C (or signal) exits at once, leaving the rest in the spool", {
+        signal,
+        shutdown_timeout_ms: config.shutdown_timeout_ms,
+      });
+      void running.stop(`received ${signal}`);
+    } else if (now - firstSignalAt < REPEAT_WINDOW_MS) {
+      log.debug("the same stop request again (a terminal's Ctrl-C reaches every process of the group); still flushing", { signal });
+    } else {
+      log.warn("second signal: exiting now; the spool keeps what was not stored and the next start stores it", { signal });
+      process.exit(128 + constants.signals[signal]);
     }
-    void ingester.stop(`received ${signal}`);
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);

@@ -1,12 +1,14 @@
 // The CLI as users run it: `npm run ingest -- --config <file>` (here: node --import tsx).
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
 import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
 import { one, rows, tempDir } from "./helpers";
-import { runCli } from "./process";
+import { REPO, runCli } from "./process";
 
 function writeConfig(dir: string, source: Record<string, unknown>): string {
   const path = join(dir, "config.yaml");
@@ -118,4 +120,34 @@ test("an invalid config exits 2 with the key path; a missing replay file exits 1
   const missing = runCli(writeConfig(dir, { type: "replay", path: join(dir, "nope.ndjson") }));
   assert.equal(await missing.exited, 1);
   assert.ok(missing.logs.some((l) => String(l.error ?? "").includes("source.path")), JSON.stringify(missing.logs.slice(-3)));
+});
+
+// Issue 13, item 7a, through the CLI. Run from an empty temporary directory; should the file ever
+// be accepted again, the child is killed at its first log line ("starting"), before it could open
+// ./data or connect anywhere (the embedded engine's migrations come first and take seconds).
+test("an empty config file exits 2 naming the file, without starting anything", async () => {
+  const dir = tempDir("cli-empty");
+  const empty = join(dir, "empty.yaml");
+  writeFileSync(empty, "# to be filled in\n\n");
+  const loader = pathToFileURL(join(REPO, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  const child = spawn(process.execPath, ["--import", loader, join(REPO, "ingest", "src", "cli.ts"), "--config", empty], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let started = false;
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (!started && stdout.includes('"msg":"starting"')) {
+      started = true;
+      child.kill("SIGKILL");
+    }
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await new Promise<number | string>((resolve) => child.on("exit", (c, s) => resolve(c ?? s ?? -1)));
+  clearTimeout(killer);
+  assert.equal(started, false, `the ingester started with the defaults of an empty file:\n${stdout.slice(0, 500)}`);
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, new RegExp(`${empty.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}.*holds no settings`));
+  assert.match(stderr, /source:/);
+  assert.deepEqual(readdirSync(dir), ["empty.yaml"], "nothing was created in the working directory");
 });

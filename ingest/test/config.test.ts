@@ -91,3 +91,69 @@ test("a YAML syntax error names the file", () => {
   writeFileSync(file, "source: [unclosed\n");
   assert.throws(() => loadConfigFile(file), (err: Error) => err instanceof ConfigError && err.message.includes(file) && /not valid YAML/.test(err.message));
 });
+
+// Issue 13, item 7a: an empty file used to run every default (live Coinbase, ./data, metrics open).
+test("an empty config file (0 bytes, only comments, only whitespace) is refused, naming the file and what to put in it", () => {
+  const dir = tempDir("cfg-empty");
+  const contents = { "zero.yaml": "", "comments.yaml": "# nothing here yet\n   # still nothing\n", "blank.yaml": "  \n\n\t\n", "only-doc-marker.yaml": "---\n# comment\n" };
+  for (const [name, text] of Object.entries(contents)) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    assert.throws(
+      () => loadConfigFile(file),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        err.message.includes(file) &&
+        /holds no settings/.test(err.message) &&
+        /source:/.test(err.message) &&
+        /sink:/.test(err.message) &&
+        /without --config/.test(err.message),
+      `${name} must be refused`,
+    );
+  }
+  // A file holding something other than a mapping is refused with the same naming.
+  const list = join(dir, "list.yaml");
+  writeFileSync(list, "- source\n- sink\n");
+  assert.throws(() => loadConfigFile(list), (err: Error) => err instanceof ConfigError && err.message.includes(list) && /expected a mapping of keys/.test(err.message));
+});
+
+// Issue 13, item 7b: the standalone CLI's /metrics and /healthz listen on loopback unless told otherwise.
+test("metrics bind to 127.0.0.1 by default; the container example sets 0.0.0.0 itself", () => {
+  assert.equal(parseConfig({}).metrics.host, "127.0.0.1");
+  assert.equal(parseConfig({ metrics: { port: 9100 } }).metrics.host, "127.0.0.1");
+  assert.equal(loadConfigFile(join(__dirname, "..", "examples", "container_config.yaml")).metrics.host, "0.0.0.0");
+});
+
+// Issue 13, item 7c: Node clamps timer delays above 2^31-1 ms to 1 ms, so 1e12 became a 1 ms deadline.
+test("every millisecond (and seconds) setting has an upper bound, at most 2^31-1 ms, with a clear message", () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ["source.subscribe_timeout_ms", { source: { type: "coinbase", subscribe_timeout_ms: 1e12 } }, "600000"],
+    ["source.watchdog_seconds", { source: { type: "coinbase", watchdog_seconds: 1e12 } }, "3600"],
+    ["source.backoff.initial_ms", { source: { type: "coinbase", backoff: { initial_ms: 1e12 } } }, "3600000"],
+    ["source.backoff.max_ms", { source: { type: "coinbase", backoff: { max_ms: 1e12 } } }, "3600000"],
+    ["sink.request_timeout_ms", { sink: { type: "embedded", request_timeout_ms: 1e12 } }, "3600000"],
+    ["sink.request_timeout_ms", { sink: { type: "clickhouse", host: "h", request_timeout_ms: 1e12 } }, "3600000"],
+    ["sink.retry.initial_ms", { sink: { type: "embedded", retry: { initial_ms: 1e12 } } }, "3600000"],
+    ["sink.retry.max_ms", { sink: { type: "embedded", retry: { max_ms: 1e12 } } }, "3600000"],
+    ["batch.max_interval_ms", { batch: { max_interval_ms: 1e12 } }, "3600000"],
+    ["stats.interval_ms", { stats: { interval_ms: 1e12 } }, "86400000"],
+    ["health.sink_stuck_ms", { health: { sink_stuck_ms: 1e12 } }, "86400000"],
+    ["shutdown_timeout_ms", { shutdown_timeout_ms: 1e12 }, "600000"],
+  ];
+  for (const [key, input, max] of cases) {
+    const message = errorOf(input);
+    assert.match(message, new RegExp(`${key.replace(/\./g, "\\.")}: expected .* at most ${max} \\(.+\\), got 1000000000000`), message);
+  }
+  // 2^31 ms is the first value Node's timers turn into 1 ms: refused even where no smaller bound applied.
+  assert.match(errorOf({ shutdown_timeout_ms: 2 ** 31 }), /shutdown_timeout_ms: expected .*at most 600000/);
+  // The bounds themselves are accepted.
+  const edge = parseConfig({
+    source: { type: "coinbase", subscribe_timeout_ms: 600_000, watchdog_seconds: 3_600, backoff: { initial_ms: 3_600_000, max_ms: 3_600_000 } },
+    sink: { type: "embedded", request_timeout_ms: 3_600_000, retry: { initial_ms: 3_600_000, max_ms: 3_600_000 } },
+    batch: { max_interval_ms: 3_600_000 },
+    stats: { interval_ms: 86_400_000 },
+    health: { sink_stuck_ms: 86_400_000 },
+    shutdown_timeout_ms: 600_000,
+  });
+  assert.equal(edge.shutdown_timeout_ms, 600_000);
+});

@@ -1,7 +1,32 @@
 // The one place that turns "where is ClickHouse" into a @clickhouse/client client.
 // Production talks HTTP; tests and the no-Docker mode use the embedded engine (chdb) through the
 // same client API, so every query and insert runs the same code in both.
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from "@clickhouse/client";
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+  type ErrorLogParams,
+  type Logger as LibraryLogger,
+  type LogParams,
+  type WarnLogParams,
+} from "@clickhouse/client";
+
+/** Fields of one log event: plain values (strings, numbers), never an Error or a stack. */
+export type ClickHouseLogFields = Record<string, unknown>;
+
+/**
+ * Where @clickhouse/client's own log events go (its default prints ~17 lines with a stack trace
+ * to stderr per failed request). One call per event; the ingester's JSON logger fits as is.
+ */
+export interface ClickHouseLogger {
+  debug(message: string, fields?: ClickHouseLogFields): void;
+  warn(message: string, fields?: ClickHouseLogFields): void;
+  error(message: string, fields?: ClickHouseLogFields): void;
+}
+
+/** The lowest level of the library's events passed on: `warn` (the default) passes warn and error. */
+export type ClickHouseLogLevelName = "debug" | "warn" | "error" | "off";
 
 /** Where ClickHouse is. `url` is `http(s)://host:port` or `chdb:<dir>` for the embedded engine. */
 export interface ClickHouseTarget {
@@ -17,6 +42,10 @@ export interface ClickHouseTarget {
   readonly requestTimeoutMs?: number;
   /** Application name shown in system.query_log (HTTP only). */
   readonly application?: string;
+  /** Receives the client library's log events; default: the process default (see setDefaultClickHouseLogger). */
+  readonly logger?: ClickHouseLogger;
+  /** Lowest level of the library's events passed to the logger (default `warn`). */
+  readonly logLevel?: ClickHouseLogLevelName;
 }
 
 export type ClickHouseKind = "http" | "embedded";
@@ -98,10 +127,86 @@ export function validateClickHouseUrl(url: string): void {
   parseClickHouseUrl(url);
 }
 
+/** One line per event on stderr: `error: ClickHouse client: <what>: <cause> (code=… type=… operation=… query_id=…)`. */
+export function lineLogger(write: (line: string) => void = (line) => process.stderr.write(line)): ClickHouseLogger {
+  const emit = (level: string) => (message: string, fields: ClickHouseLogFields = {}) => {
+    const { error, ...rest } = fields;
+    const details = Object.entries(rest)
+      .filter(([, v]) => v !== undefined && v !== "")
+      .map(([k, v]) => `${k}=${oneLine(String(v))}`)
+      .join(" ");
+    write(`${level}: ${oneLine(message)}${error !== undefined ? `: ${oneLine(String(error))}` : ""}${details ? ` (${details})` : ""}\n`);
+  };
+  return { debug: emit("debug"), warn: emit("warn"), error: emit("error") };
+}
+
+let defaultLogger: { logger: ClickHouseLogger; level: ClickHouseLogLevelName } = { logger: lineLogger(), level: "warn" };
+
+/**
+ * The logger (and level) of clients opened without one: a process that has its own log format
+ * (the ingester's CLI: JSON lines) sets it once at start. Without a call: `lineLogger()` at `warn`.
+ */
+export function setDefaultClickHouseLogger(logger: ClickHouseLogger, level: ClickHouseLogLevelName = "warn"): void {
+  defaultLogger = { logger, level };
+}
+
+const LIBRARY_LEVEL = { debug: ClickHouseLogLevel.DEBUG, warn: ClickHouseLogLevel.WARN, error: ClickHouseLogLevel.ERROR, off: ClickHouseLogLevel.OFF } as const;
+const MAX_ERROR_CHARS = 1_000;
+
+/** The `log` option of createClient: the library instantiates `LoggerClass` itself (no arguments). */
+function libraryLog(target: ClickHouseTarget): { LoggerClass: new () => LibraryLogger; level: ClickHouseLogLevel } {
+  const logger = target.logger ?? defaultLogger.logger;
+  const level = target.logLevel ?? (target.logger ? "warn" : defaultLogger.level);
+  class Routed implements LibraryLogger {
+    trace(params: LogParams): void {
+      logger.debug(messageOf(params), fieldsOf(params));
+    }
+    debug(params: LogParams): void {
+      logger.debug(messageOf(params), fieldsOf(params));
+    }
+    info(params: LogParams): void {
+      logger.debug(messageOf(params), fieldsOf(params));
+    }
+    warn(params: WarnLogParams): void {
+      logger.warn(messageOf(params), fieldsOf(params));
+    }
+    error(params: ErrorLogParams): void {
+      logger.error(messageOf(params), fieldsOf(params));
+    }
+  }
+  return { LoggerClass: Routed, level: LIBRARY_LEVEL[level] };
+}
+
+function messageOf(params: LogParams): string {
+  return `ClickHouse client: ${params.message.trim().replace(/\.$/, "")}`;
+}
+
+/** The cause (message, code, ClickHouse error type) and the request's identity; no stack, no settings, no secrets. */
+function fieldsOf(params: LogParams & { err?: Error }): ClickHouseLogFields {
+  const fields: ClickHouseLogFields = {};
+  const err = params.err as (Error & { code?: unknown; type?: unknown }) | undefined;
+  if (err) {
+    const message = (err.message || String(err)).trim();
+    fields.error = message.length > MAX_ERROR_CHARS ? `${message.slice(0, MAX_ERROR_CHARS)}…` : message;
+    if (typeof err.code === "string" || typeof err.code === "number") fields.code = String(err.code);
+    if (typeof err.type === "string") fields.type = err.type;
+  }
+  const args = params.args ?? {};
+  if (typeof args.operation === "string") fields.operation = args.operation;
+  if (typeof args.query_id === "string") fields.query_id = args.query_id;
+  fields.module = params.module;
+  return fields;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
 export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHouseHandle> {
   validateClickHouseUrl(target.url);
-  if (isEmbeddedUrl(target.url)) return openEmbedded(embeddedPath(target.url), target.settings);
+  if (isEmbeddedUrl(target.url)) return openEmbedded(embeddedPath(target.url), target);
   const client = createClient({
+    log: libraryLog(target),
     url: target.url,
     username: target.username ?? "default",
     password: target.password ?? "",
@@ -115,7 +220,7 @@ export async function openClickHouse(target: ClickHouseTarget): Promise<ClickHou
   return { client, kind: "http", close: () => client.close() };
 }
 
-async function openEmbedded(path: string, settings: ClickHouseSettings | undefined): Promise<ClickHouseHandle> {
+async function openEmbedded(path: string, target: ClickHouseTarget): Promise<ClickHouseHandle> {
   let chdbConnection: typeof import("chdb/connection");
   let chdb: typeof import("chdb");
   try {
@@ -131,7 +236,7 @@ async function openEmbedded(path: string, settings: ClickHouseSettings | undefin
   const connection = chdbConnection.createChdbConnection({ path });
   // chdb implements @clickhouse/client-common's Connection; the two packages carry their own
   // copies of that type, so the cast only bridges identical declarations.
-  const client = createClient({ connection: connection as never, clickhouse_settings: settings });
+  const client = createClient({ connection: connection as never, clickhouse_settings: target.settings, log: libraryLog(target) });
   return {
     client,
     kind: "embedded",

@@ -33,6 +33,20 @@ export function loadConfigFile(path: string): IngestConfig {
   } catch (err) {
     throw new ConfigError(`Config file ${path} is not valid YAML: ${(err as Error).message}`);
   }
+  // An empty file (or only comments) would otherwise run every default: the live Coinbase feed,
+  // ./data and ./spool in the working directory. A file given on purpose must say something.
+  if (data === null || data === undefined) {
+    throw new ConfigError(
+      `Config file ${path} holds no settings (it is empty, or only comments). Put at least a source: and a sink: in it, e.g.\n` +
+        `  source: { type: coinbase, subscription: { product_ids: [BTC-USD] } }\n` +
+        `  sink: { type: embedded, path: ./data }\n` +
+        `Examples: ingest/examples/demo_config.yaml; every key: docs/ingester.md. ` +
+        `To run with all defaults (Coinbase BTC-USD into an embedded ClickHouse at ./data), start without --config.`,
+    );
+  }
+  if (!isObject(data)) {
+    throw new ConfigError(`Config file ${path}: expected a mapping of keys (source:, sink:, …), found ${Array.isArray(data) ? "a list" : `the ${typeof data} ${JSON.stringify(data)}`}`);
+  }
   return parseConfig(data, `config file ${path}`);
 }
 

@@ -9,7 +9,33 @@ import { PRODUCT_ID_PATTERN } from "../pipeline/fields";
 
 const positiveInt = (what: string) =>
   z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
-const positiveMs = (what: string) => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+/**
+ * Node's timers turn a delay above 2^31-1 ms (about 24.8 days) into 1 ms, so an unbounded setting
+ * (1e12 as a flush deadline) silently became "at once". Every duration therefore has a sensible
+ * upper bound of its own, and none is above this.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Bounds of the duration settings (ms, except watchdog_seconds), with how they read. */
+export const DURATION_LIMITS = {
+  subscribeTimeoutMs: { max: 10 * MINUTE_MS, reads: "10 minutes" },
+  watchdogSeconds: { max: HOUR_MS / 1000, reads: "1 hour" },
+  backoffMs: { max: HOUR_MS, reads: "1 hour" },
+  requestTimeoutMs: { max: HOUR_MS, reads: "1 hour" },
+  batchIntervalMs: { max: HOUR_MS, reads: "1 hour" },
+  statsIntervalMs: { max: DAY_MS, reads: "1 day" },
+  sinkStuckMs: { max: DAY_MS, reads: "1 day" },
+  shutdownTimeoutMs: { max: 10 * MINUTE_MS, reads: "10 minutes" },
+} as const;
+
+/** A duration > 0 and at most `limit.max` (itself at most MAX_TIMER_MS once in ms). */
+const duration = (what: string, limit: { readonly max: number; readonly reads: string }) => {
+  const expected = `expected ${what} > 0 and at most ${limit.max} (${limit.reads})`;
+  return z.number({ error: expected }).positive({ error: expected }).max(Math.min(limit.max, MAX_TIMER_MS), { error: expected });
+};
 const port = z
   .number({ error: "expected a number 1-65535" })
   .int({ error: "expected a number 1-65535" })
@@ -24,9 +50,9 @@ export const CHANNELS = ["ticker", "matches", "heartbeat"] as const;
 
 export const backoffSchema = z.strictObject({
   /** First delay after a failure. */
-  initial_ms: positiveMs("a delay in milliseconds > 0").default(500),
+  initial_ms: duration("a delay in milliseconds", DURATION_LIMITS.backoffMs).default(500),
   /** Cap of the exponential growth. */
-  max_ms: positiveMs("a delay in milliseconds > 0").default(30_000),
+  max_ms: duration("a delay in milliseconds", DURATION_LIMITS.backoffMs).default(30_000),
 });
 export type BackoffConfig = z.infer<typeof backoffSchema>;
 const backoffOrDefault = backoffSchema.prefault({});
@@ -45,9 +71,9 @@ const coinbaseSource = z.strictObject({
     // Without a subscription: BTC-USD. A subscription given must name its products.
     .prefault({ product_ids: ["BTC-USD"] }),
   /** The subscriptions ack must arrive within this time, or the connection is retried. */
-  subscribe_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(5_000),
+  subscribe_timeout_ms: duration("a timeout in milliseconds", DURATION_LIMITS.subscribeTimeoutMs).default(5_000),
   /** No message for this long → reconnect. Heartbeats arrive every second per product. */
-  watchdog_seconds: positiveMs("a number of seconds > 0").default(10),
+  watchdog_seconds: duration("a number of seconds", DURATION_LIMITS.watchdogSeconds).default(10),
   backoff: backoffOrDefault,
 });
 
@@ -62,7 +88,7 @@ const replaySource = z.strictObject({
 const syntheticSource = z.strictObject({
   type: z.literal("synthetic"),
   /** Messages per second (all products together). */
-  rate: positiveMs("a rate in messages per second > 0").default(100),
+  rate: z.number({ error: "expected a rate in messages per second > 0" }).positive({ error: "expected a rate in messages per second > 0" }).default(100),
   products: z.array(productId).min(1, { error: "expected at least one product id" }).default(["BTC-USD", "ETH-USD"]),
   /** Stop (and exit 0 once stored) after this many ticks; absent = run until stopped. */
   limit: positiveInt("a whole number > 0").optional(),
@@ -79,7 +105,7 @@ const insertKeys = {
   /** Extra ClickHouse settings for inserts; the dedup and async-insert settings are always ours. */
   settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** An insert slower than this is retried (the embedded engine has no socket timeout of its own). */
-  request_timeout_ms: positiveMs("a timeout in milliseconds > 0").default(30_000),
+  request_timeout_ms: duration("a timeout in milliseconds", DURATION_LIMITS.requestTimeoutMs).default(30_000),
   retry: backoffOrDefault,
 };
 
@@ -119,7 +145,7 @@ export const configSchema = z.strictObject({
       /** A block is sealed and inserted at this many rows… */
       max_rows: positiveInt("a whole number of rows > 0").default(10_000),
       /** …or when its oldest row is this old. */
-      max_interval_ms: positiveMs("a time in milliseconds > 0").default(1_000),
+      max_interval_ms: duration("a time in milliseconds", DURATION_LIMITS.batchIntervalMs).default(1_000),
       /** Sealed rows kept in memory waiting for ClickHouse; the rest wait on disk only. */
       max_buffered_rows: positiveInt("a whole number of rows > 0").default(50_000),
     })
@@ -139,13 +165,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** HTTP port for /metrics and /healthz; 0 picks a free port. */
       port: z.union([z.literal(0), port]).default(9464),
-      host: z.string().default("0.0.0.0"),
+      /** Loopback unless told otherwise; a container (Prometheus scraping it) sets 0.0.0.0 itself. */
+      host: z.string().min(1, { error: "expected a host name or address to listen on, e.g. 127.0.0.1 or 0.0.0.0" }).default("127.0.0.1"),
       enabled: z.boolean().default(true),
     })
     .prefault({}),
   stats: z
     .strictObject({
-      interval_ms: positiveMs("a time in milliseconds > 0").default(5_000),
+      interval_ms: duration("a time in milliseconds", DURATION_LIMITS.statsIntervalMs).default(5_000),
       /** Name of this process in ingest_stats (default: host name). */
       instance: z.string().min(1).optional(),
     })
@@ -153,11 +180,11 @@ export const configSchema = z.strictObject({
   health: z
     .strictObject({
       /** /healthz turns 503 when rows have waited this long without a commit. */
-      sink_stuck_ms: positiveMs("a time in milliseconds > 0").default(60_000),
+      sink_stuck_ms: duration("a time in milliseconds", DURATION_LIMITS.sinkStuckMs).default(60_000),
     })
     .prefault({}),
   /** SIGTERM: time allowed to flush before exiting 0 (Docker's default grace is 10 s). */
-  shutdown_timeout_ms: positiveMs("a time in milliseconds > 0").default(8_000),
+  shutdown_timeout_ms: duration("a time in milliseconds", DURATION_LIMITS.shutdownTimeoutMs).default(8_000),
   log_level: z.enum(LOG_LEVELS).default("info"),
 });
 

@@ -27,3 +27,11 @@ function errorReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   return value;
 }
+
+/**
+ * The lowest level of @clickhouse/client's own events worth passing to this log at `level`: its
+ * info events only announce its log level, so `info` passes its warnings and errors.
+ */
+export function clientLibraryLevel(level: LogLevel): "debug" | "warn" | "error" {
+  return level === "debug" ? "debug" : level === "error" ? "error" : "warn";
+}

@@ -4,8 +4,6 @@ import type { SyntheticSourceConfig } from "../config/schema";
 import type { MessageHandler, Source, SourceHealth } from "./source";
 import { prng } from "../../../sql/src/prng";
 
-const TICK_MS = 10;
-
 interface ProductState {
   sequence: number;
   tradeId: number;
@@ -66,13 +64,27 @@ export function isoMicros(ms: number, n: number): string {
   return new Date(ms).toISOString().replace("Z", `${String(n % 1000).padStart(3, "0")}Z`);
 }
 
+/** A timer tick; missed ticks are made up by the time-based budget. */
+const TICK_MS = 10;
+/** The longest the generator runs before yielding to the event loop (I/O, commits, signals). */
+const SLICE_MS = 10;
+/** Messages between two clock reads within a slice (a message costs a few microseconds). */
+const CLOCK_EVERY = 64;
+
 export class SyntheticSource implements Source {
   readonly name = "synthetic";
   readonly finished: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
+  private stopped = false;
   private sent = 0;
+  /** Messages owed at the configured rate, at most one second's worth. */
+  private budget = 0;
+  private last = 0;
+  private lastHeartbeat = 0;
+  private continuation: NodeJS.Immediate | undefined;
+  private handler: MessageHandler | undefined;
   private readonly generator: TickerGenerator;
 
   constructor(private readonly config: SyntheticSourceConfig) {
@@ -81,35 +93,64 @@ export class SyntheticSource implements Source {
   }
 
   start(handler: MessageHandler): void {
-    let last = Date.now();
-    let lastHeartbeat = last;
-    let budget = 0;
+    this.handler = handler;
+    this.last = Date.now();
+    this.lastHeartbeat = this.last;
+    this.timer = setInterval(this.onTick, TICK_MS);
+  }
+
+  /** The timer: runs unless a continuation is already due (one chain of slices at a time). */
+  private readonly onTick = (): void => {
+    if (this.continuation === undefined) this.run();
+  };
+
+  private readonly onContinuation = (): void => {
+    this.continuation = undefined;
+    this.run();
+  };
+
+  /**
+   * Generates what is owed, in slices of at most SLICE_MS: the paused flag (set by the spool's
+   * backpressure from inside handle()) is read before every message, and a slice that ends with
+   * messages still owed continues after the event loop has turned (setImmediate), not in one
+   * long synchronous run.
+   */
+  private run(): void {
+    const handler = this.handler;
+    if (!handler || this.stopped) return;
+    const now = Date.now();
+    const elapsed = now - this.last;
+    this.last = now;
+    if (this.paused) return;
     const limit = this.config.limit ?? Infinity;
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      const elapsed = now - last;
-      last = now;
-      if (this.paused) return;
-      // At most one second of messages is owed, so a pause or a slow turn never ends in a flood.
-      budget = Math.min(budget + (this.config.rate * elapsed) / 1000, Math.max(1, this.config.rate));
-      while (budget >= 1 && this.sent < limit) {
-        handler.handle(this.generator.ticker(now), now);
-        this.sent++;
-        budget--;
-      }
-      if (now - lastHeartbeat >= 1000) {
-        lastHeartbeat = now;
-        this.config.products.forEach((_, i) => handler.handle(this.generator.heartbeat(i, now), now));
-      }
-      if (this.sent >= limit) {
-        clearInterval(this.timer);
-        this.resolveFinished?.();
-      }
-    }, TICK_MS);
+    // At most one second of messages is owed, so a pause or a slow turn never ends in a flood.
+    this.budget = Math.min(this.budget + (this.config.rate * elapsed) / 1000, Math.max(1, this.config.rate));
+    const sliceEnd = performance.now() + SLICE_MS;
+    let n = 0;
+    while (this.budget >= 1 && this.sent < limit && !this.paused && !this.stopped) {
+      handler.handle(this.generator.ticker(now), now);
+      this.sent++;
+      this.budget--;
+      if (++n % CLOCK_EVERY === 0 && performance.now() >= sliceEnd) break;
+    }
+    if (this.stopped) return;
+    if (now - this.lastHeartbeat >= 1000 && !this.paused) {
+      this.lastHeartbeat = now;
+      this.config.products.forEach((_, i) => handler.handle(this.generator.heartbeat(i, now), now));
+    }
+    if (this.sent >= limit) {
+      clearInterval(this.timer);
+      this.resolveFinished?.();
+    } else if (this.budget >= 1 && !this.paused && this.continuation === undefined) {
+      this.continuation = setImmediate(this.onContinuation);
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    if (this.continuation) clearImmediate(this.continuation);
+    this.continuation = undefined;
   }
 
   pause(): void {
