@@ -4,12 +4,11 @@
 // Applies pending migrations, then roles, profiles and users. User passwords come from the
 // environment (STREAMSTACK_INGESTER_PASSWORD, STREAMSTACK_GRAFANA_PASSWORD,
 // STREAMSTACK_SUPERSET_PASSWORD); a user whose variable is unset is left alone.
-import { mkdtempSync, rmdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_USERS, type UserSpec } from "./access";
-import { embeddedUrl, isEmbeddedUrl, lineLogger, openClickHouse } from "./client";
+import { lineLogger, openClickHouse } from "./client";
 import { migrate } from "./runner";
+import { TARGET_OPTIONS, targetFrom } from "./targetOptions";
 
 const USAGE = `Usage:
   npm run migrate -- --embedded <dir>
@@ -34,54 +33,6 @@ Exit codes:
 /** Exit codes, as in USAGE. */
 const EXIT = { ok: 0, failed: 1, badArguments: 2 } as const;
 
-/** What is wrong with --url, or undefined when it is an http(s) URL of a host. */
-export function urlProblem(url: string): string | undefined {
-  if (isEmbeddedUrl(url)) return `for the embedded engine use --embedded ${url.slice("chdb:".length) || "<dir>"} (users are skipped there)`;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return "not a URL; expected http://host:8123 or https://host:8443 (ClickHouse's HTTP interface)";
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    return `protocol "${parsed.protocol.replace(/:$/, "")}" is not supported; expected http://host:8123 or https://host:8443 (ClickHouse's HTTP interface)`;
-  }
-  if (parsed.hostname === "") return "no host; expected http://host:8123 or https://host:8443";
-  return undefined;
-}
-
-/**
- * What is wrong with --embedded <dir>, or undefined when the engine can keep its data there: an
- * existing directory it can create entries in, or a path it can create (chdb creates missing
- * directories). Checked by creating (and removing) a temporary directory, as the engine would.
- */
-export function embeddedDirProblem(dir: string): string | undefined {
-  if (dir.trim() === "") return "expected a directory path, e.g. --embedded ./data";
-  let existing = resolve(dir);
-  for (;;) {
-    let stat;
-    try {
-      stat = statSync(existing);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") return `cannot be used: ${(err as Error).message}`;
-      const parent = dirname(existing);
-      if (parent === existing) return "cannot be created: no existing parent directory";
-      existing = parent;
-      continue;
-    }
-    const named = existing === resolve(dir);
-    if (!stat.isDirectory()) return named ? "exists and is not a directory" : `cannot be created: ${existing} is not a directory`;
-    try {
-      rmdirSync(mkdtempSync(join(existing, ".streamstack-write-check-")));
-    } catch (err) {
-      const reason = (err as Error).message;
-      return named ? `directory is not writable (${reason})` : `cannot be created: ${existing} is not writable (${reason})`;
-    }
-    return undefined;
-  }
-}
-
 export function usersFromEnv(env: NodeJS.ProcessEnv): UserSpec[] {
   const users: UserSpec[] = [];
   for (const user of DEFAULT_USERS) {
@@ -98,10 +49,7 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv,
       options: {
-        embedded: { type: "string" },
-        url: { type: "string" },
-        user: { type: "string" },
-        "password-env": { type: "string" },
+        ...TARGET_OPTIONS,
         "retention-days": { type: "string" },
         "no-users": { type: "boolean" },
         help: { type: "boolean" },
@@ -117,36 +65,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
-  if ((o.embedded === undefined) === (o.url === undefined)) {
-    console.error(`Give exactly one of --embedded <dir> and --url <url>.\n\n${USAGE}`);
+  const target = targetFrom(o, process.env);
+  if ("problem" in target) {
+    console.error(target.showUsage ? `${target.problem}\n\n${USAGE}` : target.problem);
     return EXIT.badArguments;
-  }
-  let password: string | undefined;
-  if (o["password-env"] !== undefined) {
-    password = process.env[o["password-env"]];
-    if (password === undefined) {
-      console.error(`--password-env ${o["password-env"]}: that environment variable is not set`);
-      return EXIT.badArguments;
-    }
   }
   const retention = o["retention-days"] === undefined ? 0 : Number(o["retention-days"]);
   if (!Number.isInteger(retention) || retention < 0) {
     console.error(`--retention-days ${o["retention-days"]}: expected a whole number of days (0 = keep forever)`);
     return EXIT.badArguments;
   }
-  const problem = o.url !== undefined ? urlProblem(o.url) : embeddedDirProblem(o.embedded!);
-  if (problem !== undefined) {
-    // One line, naming the option and the value as given.
-    console.error(o.url !== undefined ? `--url ${o.url}: ${problem}` : `--embedded${o.embedded ? ` ${o.embedded}` : ""}: ${problem}`);
-    return EXIT.badArguments;
-  }
-  const embedded = o.embedded !== undefined;
+  const embedded = target.embedded;
   const manageAccess = !embedded && !o["no-users"];
   const users = manageAccess ? usersFromEnv(process.env) : [];
-  const url = embedded ? embeddedUrl(o.embedded!) : o.url!;
 
   // The client library's own events (a failed request, …): one line each on stderr, no stack.
-  const handle = await openClickHouse({ url, username: o.user, password, application: "streamstack-migrate", logger: lineLogger() });
+  const handle = await openClickHouse({ url: target.url, username: target.username, password: target.password, application: "streamstack-migrate", logger: lineLogger() });
   try {
     const result = await migrate(handle.client, {
       users,

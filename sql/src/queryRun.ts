@@ -17,11 +17,12 @@ export interface QueryResult {
   readonly rows: ReadonlyArray<readonly unknown[]>;
 }
 
-const RELATIVE = /^-(\d+)(s|m|h|d)$/;
+/** `15m`, `6h`, `2d` ago (`-15m` too, written `--from=-15m`: a bare leading dash reads as an option). */
+const RELATIVE = /^-?(\d+)(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
- * A time argument: `now`, a relative `-30m` / `-6h` / `-2d` (before `nowMs`), or an ISO time
+ * A time argument: `now`, a time ago (`30m`, `6h`, `2d` before `nowMs`), or an ISO time
  * (`2026-11-30T10:00:00Z`, `2026-11-30 10:00`, read as UTC without a zone). Throws naming the option.
  */
 export function parseTime(text: string, option: string, nowMs: number): number {
@@ -30,7 +31,7 @@ export function parseTime(text: string, option: string, nowMs: number): number {
   if (relative) return nowMs - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
   const iso = ISO_TIME.exec(text);
   const ms = iso ? Date.parse(`${iso[1]}T${iso[2] ?? "00:00"}${iso[3] ?? ""}${iso[4] ?? "Z"}`) : NaN;
-  if (Number.isNaN(ms)) throw new Error(`${option} "${text}": expected now, -30m / -6h / -2d, or a UTC time such as 2026-11-30T10:00:00Z`);
+  if (Number.isNaN(ms)) throw new Error(`${option} "${text}": expected now, a time ago such as 30m, 6h or 2d, or a UTC time such as 2026-11-30T10:00:00Z`);
   return ms;
 }
 

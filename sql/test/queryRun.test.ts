@@ -10,8 +10,9 @@ import { generateTicks } from "../testing/ticks";
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 
 describe("time arguments", () => {
-  test("now, relative and ISO times (UTC without a zone)", () => {
+  test("now, times ago and ISO times (UTC without a zone)", () => {
     assert.equal(parseTime("now", "--to", NOW), NOW);
+    assert.equal(parseTime("90m", "--from", NOW), NOW - 90 * 60_000);
     assert.equal(parseTime("-90m", "--from", NOW), NOW - 90 * 60_000);
     assert.equal(parseTime("-2d", "--from", NOW), NOW - 2 * 86_400_000);
     assert.equal(parseTime("2026-11-30T10:00:00Z", "--from", NOW), Date.UTC(2026, 10, 30, 10));
@@ -21,8 +22,8 @@ describe("time arguments", () => {
   });
 
   test("anything else is refused naming the option and the accepted forms", () => {
-    for (const bad of ["yesterday", "-5w", "30m", "2026-13-45T99:00", ""]) {
-      assert.throws(() => parseTime(bad, "--from", NOW), /--from ".*": expected now, -30m \/ -6h \/ -2d, or a UTC time/, bad);
+    for (const bad of ["yesterday", "-5w", "30", "2026-13-45T99:00", ""]) {
+      assert.throws(() => parseTime(bad, "--from", NOW), /--from ".*": expected now, a time ago such as 30m, 6h or 2d, or a UTC time/, bad);
     }
   });
 
