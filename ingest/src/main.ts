@@ -4,15 +4,17 @@
 // own module (runtime/ holds the ones only a running ingester needs); here they are made and
 // connected in start order. Library code: it returns an exit code and never calls process.exit
 // (cli.ts does).
+import { statSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import type { ClickHouseHandle } from "../../sql/src/client";
 import { redactedConfig } from "./config/load";
-import type { IngestConfig } from "./config/schema";
+import type { IngestConfig, SourceConfig } from "./config/schema";
 import { startHttp, type HealthReport, type HttpEndpoint } from "./observability/http";
 import { createLogger, type Logger } from "./observability/log";
 import { IngestMetrics } from "./observability/metrics";
 import { Committer, type QueuedBlock } from "./pipeline/committer";
-import { Pipeline } from "./pipeline/pipeline";
+import { MAX_DAYS_PER_BLOCK, Pipeline } from "./pipeline/pipeline";
 import { Spool, type Recovered } from "./pipeline/spool";
 import { FeedTracker, type TrackerSeed } from "./pipeline/tracker";
 import { SpoolBackpressure } from "./runtime/backpressure";
@@ -20,6 +22,7 @@ import { openConfiguredClickHouse, requireSchema } from "./runtime/connect";
 import { healthReport } from "./runtime/health";
 import { Heartbeat } from "./runtime/heartbeat";
 import { Cleanups, Shutdown } from "./runtime/shutdown";
+import { SpoolLock } from "./runtime/spool-lock";
 import { ClickHouseSink, sinkTables, type SinkClient } from "./sinks/clickhouse";
 import { CoinbaseSource } from "./sources/coinbase";
 import { ReplaySource } from "./sources/replay";
@@ -56,10 +59,14 @@ export async function startIngester(config: IngestConfig, deps: IngesterDeps = {
   const startedAt = Date.now();
   log.info("starting", { config: redactedConfig(config) });
 
-  const handle = deps.clickhouse ?? (await openConfiguredClickHouse(config, deps.env ?? process.env, log));
+  // One ingester per spool directory, checked before anything else is opened (the embedded
+  // engine's directory included): a second one exits naming the holder.
+  const lock = await SpoolLock.acquire(config.spool.dir, (detail) => log.error("the spool lock was lost", { detail }));
   const cleanups = new Cleanups();
-  if (deps.clickhouse === undefined) cleanups.add(() => handle.close());
+  cleanups.add(() => lock.release());
   try {
+    const handle = deps.clickhouse ?? (await openConfiguredClickHouse(config, deps.env ?? process.env, log));
+    if (deps.clickhouse === undefined) cleanups.add(() => handle.close());
     return await assemble(config, deps, { log, startedAt, handle, cleanups });
   } catch (err) {
     await cleanups.run();
@@ -78,6 +85,8 @@ interface Started {
 /** Makes the parts in start order, connects them and starts reading. */
 async function assemble(config: IngestConfig, deps: IngesterDeps, { log, startedAt, handle, cleanups }: Started): Promise<RunningIngester> {
   const metrics = new IngestMetrics({ defaultMetrics: deps.defaultMetrics });
+  const { spool, recovered } = openSpool(config, log);
+  cleanups.add(() => spool.close());
   const sink = new ClickHouseSink(deps.wrapClient ? deps.wrapClient(handle.client) : handle.client, {
     tables: sinkTables(config.sink.database, config.sink.table),
     settings: config.sink.settings,
@@ -85,10 +94,9 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     retry: config.sink.retry,
     log,
     metrics,
+    quarantine: (table, line) => spool.quarantine(`refused-by-${table}`, line),
   });
   await requireSchema(sink, config);
-  const { spool, recovered } = openSpool(config, log);
-  cleanups.add(() => spool.close());
   const tracker = await seededTracker(config, sink, recovered);
 
   const source = createSource(config, log, metrics);
@@ -115,6 +123,8 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     maxRows: config.batch.max_rows,
     maxIntervalMs: config.batch.max_interval_ms,
     recoveredOpen: recovered.openLines,
+    maxDaysPerBlock: maxDaysPerBlock(config.sink.settings),
+    ...resumePoint(config.source, recovered, log),
   });
 
   const health = () => healthReport({ source, committer, sink, sinkStuckMs: config.health.sink_stuck_ms });
@@ -146,15 +156,52 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
   return { metrics, httpPort: http?.port, done: shutdown.done, health, stop: (reason) => shutdown.requested(reason) };
 }
 
-/** Opens the spool and reads back what the last run left uncommitted. */
+/**
+ * Opens the spool and reads back what the last run left uncommitted. A damaged part is logged in
+ * one line (file, offset, reason, where it went) and moved to quarantine/; the rest is delivered.
+ */
 function openSpool(config: IngestConfig, log: Logger): { spool: Spool; recovered: Recovered } {
-  const opened = Spool.open(config.spool.dir, { segmentBytes: config.spool.segment_bytes, fsync: config.spool.fsync });
-  const { blocks, openLines } = opened.recovered;
+  const opened = Spool.open(config.spool.dir, {
+    segmentBytes: config.spool.segment_bytes,
+    fsync: config.spool.fsync,
+    onDamage: (damage) => log.error("damaged spool: the unreadable part is moved to quarantine/ and the rest is delivered", { ...damage }),
+  });
+  const { blocks, openLines, cutTurn } = opened.recovered;
+  if (cutTurn) {
+    log.warn("the last write before the crash was cut short: its rows are cut off, and the replay reads those messages again", { ...cutTurn });
+  }
   const recoveredRows = blocks.reduce((n, b) => n + b.rows, 0);
   if (recoveredRows > 0 || openLines.ticker.length > 0) {
     log.info("replaying the spool", { blocks: blocks.length, rows: recoveredRows, open_rows: openLines.ticker.length + openLines.dead.length + openLines.gap.length });
   }
   return opened;
+}
+
+/** The day limit of a block: ours, or the insert setting when sink.settings sets it lower. */
+function maxDaysPerBlock(settings: Record<string, unknown>): number {
+  const configured = Number(settings.max_partitions_per_insert_block);
+  return configured > 0 ? Math.min(MAX_DAYS_PER_BLOCK, configured) : MAX_DAYS_PER_BLOCK;
+}
+
+/**
+ * A replay file is read from its start by every run; the spool records how many of its messages
+ * reached the spool, so a run after a crash skips those instead of storing their dead letters
+ * and gaps again. The file is known by path, inode, size and modification time: a changed file is
+ * read in full (its ticks are still deduplicated by sequence).
+ */
+function resumePoint(source: SourceConfig, recovered: Recovered, log: Logger): { sourceIdentity?: string; resumeAfter?: number } {
+  if (source.type !== "replay") return {};
+  let sourceIdentity: string;
+  try {
+    const stat = statSync(source.path);
+    sourceIdentity = `replay:${resolve(source.path)}:${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return {}; // the source reports a missing file itself
+  }
+  const position = recovered.position;
+  if (position?.source !== sourceIdentity || position.n === 0) return { sourceIdentity };
+  log.info("resuming the replay after the messages an earlier run already spooled", { path: source.path, skipped_messages: position.n });
+  return { sourceIdentity, resumeAfter: position.n };
 }
 
 /** Dedup state from the newest tickers stored in ClickHouse and still waiting in the spool. */

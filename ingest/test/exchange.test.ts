@@ -3,23 +3,13 @@
 // a server close mid-stream, a silent stall (watchdog), reconnect and resubscribe.
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
-import { after, before, beforeEach, test } from "node:test";
+import { test } from "node:test";
 import { WebSocketServer, type WebSocket } from "ws";
-import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { startIngester, type RunningIngester } from "../src/main";
 import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
-import { one, rows, testConfig, truncateAll, waitFor } from "./helpers";
+import { one, rows, sharedEngine, testConfig, waitFor } from "./helpers";
 
-let engine: TestEngine;
-before(async () => {
-  engine = await openMigratedEngine();
-});
-after(async () => {
-  await engine.close();
-});
-beforeEach(async () => {
-  await truncateAll(engine.client);
-});
+const engine = sharedEngine();
 
 interface FakeExchange {
   readonly url: string;

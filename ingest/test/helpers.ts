@@ -2,9 +2,12 @@
 // ClickHouse connection, and small query helpers. Feed data (the recorded session, generated
 // tickers) comes from the one test-data module, sql/testing/ticks.ts.
 import type { ClickHouseClient } from "@clickhouse/client";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { beforeEach } from "node:test";
+import type { ClickHouseHandle } from "../../sql/src/client";
+import { openMigratedEngine, suiteEngine } from "../../sql/testing/engine";
 import { parseConfig } from "../src/config/load";
 import type { IngestConfig } from "../src/config/schema";
 import type { SinkClient } from "../src/sinks/clickhouse";
@@ -97,4 +100,53 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Writes a config file for a CLI run (runCli) and returns its path. JSON is YAML, so the object is
+ * written as it is: an embedded engine at <dir>/data and a spool at <dir>/spool unless given.
+ */
+export function writeCliConfig(dir: string, config: Record<string, unknown>): string {
+  const path = join(dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
+  const full = {
+    sink: { type: "embedded", path: join(dir, "data") },
+    spool: { dir: join(dir, "spool") },
+    batch: { max_rows: 1000, max_interval_ms: 200 },
+    metrics: { port: 0, host: "127.0.0.1" },
+    ...config,
+  };
+  writeFileSync(path, JSON.stringify(full, null, 2));
+  return path;
+}
+
+/** A counter or gauge read from a running ingester's /metrics (0 when absent). */
+export async function metricValue(port: unknown, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return 0;
+}
+
+export interface SharedEngine {
+  readonly client: ClickHouseClient;
+  /** The engine as an already open ClickHouse for startIngester (not closed by the ingester). */
+  readonly handle: ClickHouseHandle;
+}
+
+/**
+ * The embedded engine a test file's tests share: migrated before the first test, its ingest
+ * tables emptied before each, closed after the last. Call at the top level of the file.
+ */
+export function sharedEngine(): SharedEngine {
+  const engine = suiteEngine(openMigratedEngine);
+  beforeEach(() => truncateAll(engine.client));
+  return {
+    get client() {
+      return engine.client;
+    },
+    get handle() {
+      return { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+    },
+  };
 }

@@ -4,22 +4,12 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { after, before, beforeEach, test } from "node:test";
-import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
+import { test } from "node:test";
 import { startIngester } from "../src/main";
 import { realisticTickers } from "../../sql/testing/ticks";
-import { faultyClient, noFaults, one, rows, tempDir, testConfig, truncateAll, type Faults } from "./helpers";
+import { faultyClient, noFaults, one, rows, sharedEngine, tempDir, testConfig, type Faults } from "./helpers";
 
-let engine: TestEngine;
-before(async () => {
-  engine = await openMigratedEngine();
-});
-after(async () => {
-  await engine.close();
-});
-beforeEach(async () => {
-  await truncateAll(engine.client);
-});
+const engine = sharedEngine();
 
 const TICKS = 3_000;
 

@@ -8,24 +8,14 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { after, before, beforeEach, test } from "node:test";
-import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
+import { test } from "node:test";
 import { startIngester, type RunningIngester } from "../src/main";
 import { createLogger } from "../src/observability/log";
 import type { Decoded } from "../src/pipeline/decoded";
 import { SyntheticSource } from "../src/sources/synthetic";
-import { faultyClient, noFaults, one, tempDir, testConfig, truncateAll, type Faults } from "./helpers";
+import { faultyClient, noFaults, one, sharedEngine, tempDir, testConfig, type Faults } from "./helpers";
 
-let engine: TestEngine;
-before(async () => {
-  engine = await openMigratedEngine();
-});
-after(async () => {
-  await engine.close();
-});
-beforeEach(async () => {
-  await truncateAll(engine.client);
-});
+const engine = sharedEngine();
 
 const RATE = 5_000_000;
 const MAX_BYTES = 1024 * 1024;

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
+import { backoffDelay, sleep } from "./backoff";
 import { blockTextOf, TABLE_KEYS, type BlockText } from "./block-text";
 import { InsertAborted, type BlockSink } from "./sink";
 import type { BlockRange, Spool } from "./spool";
@@ -81,32 +82,48 @@ export class Committer {
     if (this.running) return;
     this.running = this.run().finally(() => {
       this.running = undefined;
+      // A block enqueued while run() was returning: start again (run() itself never throws).
       if (this.queue.length > 0 && !this.abort.signal.aborted) this.kick();
     });
   }
 
+  /**
+   * Commits queued blocks in order until the queue is empty or the committer is abandoned. Never
+   * rejects: whatever fails (reading a block back, the sink, the checkpoint) is logged and the
+   * block retried after a capped backoff that shutdown cuts short, so a block that cannot be
+   * committed never turns into a busy loop that starves the event loop (and signal handling).
+   */
   private async run(): Promise<void> {
     const { spool, sink, log } = this.options;
+    let failures = 0;
     while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const block = this.queue[0]!;
-      const text = block.text ?? blockTextOf(spool.read(block));
       try {
+        const text = block.text ?? blockTextOf(spool.read(block));
         for (const key of TABLE_KEYS) {
           await sink.store(key, text[key], blockToken(spool.epoch, key, block), this.abort.signal);
         }
+        spool.commit(block.end, block.position);
       } catch (err) {
         if (err instanceof InsertAborted) return;
-        log.error("unexpected error while committing a block; retrying it", { error: err as Error });
-        await new Promise((r) => setTimeout(r, 1000));
+        const delay = backoffDelay(RETRY, failures++);
+        if (failures <= 3 || failures % 10 === 0) {
+          log.error("cannot commit a block; retrying it", { block_start: block.start, block_end: block.end, attempt: failures, retry_in_ms: Math.round(delay), error: err as Error });
+        }
+        await sleep(delay, this.abort.signal);
         continue;
       }
-      spool.commit(block.end);
+      failures = 0;
       const now = Date.now();
       this.lastCommitAt = now;
       if (block.text) this.cachedRows -= block.rows;
       this.queue.shift();
-      if (block.receivedAt) for (const t of block.receivedAt) this.options.metrics.latency((now - t) / 1000);
-      this.options.onCommit?.(block, now);
+      try {
+        if (block.receivedAt) for (const t of block.receivedAt) this.options.metrics.latency((now - t) / 1000);
+        this.options.onCommit?.(block, now);
+      } catch (err) {
+        log.error("an after-commit callback failed", { error: err as Error });
+      }
     }
     if (this.queue.length === 0) {
       const waiters = this.idleWaiters;
@@ -115,6 +132,9 @@ export class Committer {
     }
   }
 }
+
+/** Retry delays of a block that could not be committed for a reason the sink does not retry itself. */
+const RETRY = { initial_ms: 1_000, max_ms: 30_000 };
 
 /** Same spool, same block, same table → same token, in this run or after a crash. */
 export function blockToken(epoch: string, key: string, block: BlockRange): string {

@@ -2,7 +2,9 @@
 // Sources call handle() for each raw message; nothing here blocks, so the source is paused
 // (backpressure) when the spool holds more uncommitted bytes than allowed. The rows of one
 // event-loop turn are written to the spool together (before the loop turns, or every
-// FLUSH_ROWS rows) and join the open block as one chunk of text.
+// FLUSH_ROWS rows), with the number of messages handled so far, and join the open block as one
+// chunk of text. A block is sealed by size, by age, or before its ticks span more days (ClickHouse
+// partitions) than one insert may touch.
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import type { Committer, QueuedBlock } from "./committer";
@@ -14,6 +16,16 @@ import { toClickhouseTime, type FeedTracker, type GapRow } from "./tracker";
 
 const MAX_DEAD_LETTER_CHARS = 100_000;
 const FLUSH_ROWS = 2_048;
+/**
+ * Days one block's ticks may span. ClickHouse refuses an insert whose rows fall into more than
+ * max_partitions_per_insert_block partitions (default 100; "more than", so 100 pass — checked on
+ * the embedded engine) and coinbase_ticker is partitioned by toDate(time). 50 leaves room for a
+ * server whose profile lowers the setting to 50, and a block of more days only comes from
+ * replaying history (a live block spans one day, two at midnight), where a block sealed early
+ * costs one more insert. A server set lower still is met by the sink's splitting, or by setting
+ * sink.settings.max_partitions_per_insert_block, which lowers this limit to match.
+ */
+export const MAX_DAYS_PER_BLOCK = 50;
 
 export interface PipelineOptions {
   readonly spool: Spool;
@@ -27,6 +39,16 @@ export interface PipelineOptions {
   readonly maxIntervalMs: number;
   /** Rows recovered from the spool after the last marker: they belong to the open block. */
   readonly recoveredOpen?: BlockLines;
+  /**
+   * Distinct days (coinbase_ticker is partitioned by toDate(time)) a block's ticks may span: a
+   * tick of a further day seals the block first, so no insert touches more partitions than the
+   * server's max_partitions_per_insert_block allows.
+   */
+  readonly maxDaysPerBlock: number;
+  /** What the source reads when it can be read again from the start (a replay file), for the spool's position records. */
+  readonly sourceIdentity?: string;
+  /** Messages an earlier run of the same source already handed over (their rows are in the spool or stored): skipped. */
+  readonly resumeAfter?: number;
 }
 
 export class Pipeline {
@@ -41,17 +63,34 @@ export class Pipeline {
   private openSince: number | undefined;
   private sealTimer: NodeJS.Timeout | undefined;
   private readonly gapScratch: GapRow[] = [];
+  /** Days (UTC dates) of the open block's ticks. */
+  private openDays = new Set<string>();
+  private closed = false;
+  /** Messages handed over by the source (this run and, when resumed, the earlier ones). */
+  private seen = 0;
+  /** Messages whose rows are all pending, in the spool or stored: the position a turn is written with. */
+  private completed = 0;
 
   constructor(private readonly options: PipelineOptions) {
     if (options.recoveredOpen) {
       this.open = blockTextOf(options.recoveredOpen);
       this.openRows = this.open.ticker.rows + this.open.dead.rows + this.open.gap.rows;
+      for (const line of options.recoveredOpen.ticker) this.openDays.add(line.slice(0, 10));
       if (this.openRows > 0) this.startBlockClock();
     }
   }
 
   /** Takes one raw message; returns what it was, so a source can react (ack, errors). */
   handle(raw: string, receivedAt: number = Date.now()): Decoded {
+    // After close() (shutdown) the spool is closed: a message a source still hands over is not
+    // taken (a paced replay can hand over the line it was waiting on); a replay reads it next time.
+    if (this.closed) return NOT_TAKEN;
+    const index = ++this.seen;
+    if (index <= (this.options.resumeAfter ?? 0)) {
+      // Handed over by an earlier run of this source: its rows are in the spool or in ClickHouse.
+      this.completed = index;
+      return RESUMED;
+    }
     const { metrics, tracker } = this.options;
     const decoded = decode(raw);
     metrics.message(decoded.kind);
@@ -59,6 +98,7 @@ export class Pipeline {
     switch (decoded.kind) {
       case "ticker": {
         if (tracker.ticker(decoded.productId, decoded.sequence, decoded.time, gaps)) {
+          this.beforeTickOn(decoded.time.slice(0, 10));
           this.append("ticker", decoded.line);
           this.openReceivedAt.push(receivedAt);
         } else {
@@ -94,7 +134,9 @@ export class Pipeline {
       }
       gaps.length = 0;
     }
+    this.completed = index;
     if (this.openRows >= this.options.maxRows) this.seal();
+    else if (this.pendingRows >= FLUSH_ROWS) this.flush();
     return decoded;
   }
 
@@ -112,6 +154,7 @@ export class Pipeline {
     this.open = emptyBlockText();
     this.openRows = 0;
     this.openReceivedAt = [];
+    this.openDays = new Set();
     this.openSince = undefined;
     clearTimeout(this.sealTimer);
     this.sealTimer = undefined;
@@ -120,26 +163,36 @@ export class Pipeline {
     this.options.committer.enqueue(block);
   }
 
+  /** A tick of `day` joins the open block: first sealed if that would make it span too many days. */
+  private beforeTickOn(day: string): void {
+    if (this.openDays.has(day)) return;
+    if (this.openDays.size >= this.options.maxDaysPerBlock) this.seal();
+    this.openDays.add(day);
+  }
+
   private append(key: TableKey, row: string): void {
     this.pending[key].push(row);
     this.pendingRows++;
     this.openRows++;
     if (this.openSince === undefined) this.startBlockClock();
-    if (this.pendingRows >= FLUSH_ROWS) this.flush();
-    else if (!this.flushScheduled) {
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushSoon);
     }
   }
 
-  /** Writes this turn's rows to the spool and adds them to the open block as text. */
+  /**
+   * Writes this turn's rows to the spool, with the position of the last message they complete,
+   * and adds them to the open block as text.
+   */
   flush(): void {
     this.flushScheduled = false;
     if (this.pendingRows === 0) return;
+    const { sourceIdentity } = this.options;
+    this.options.spool.appendTurn(this.pending, sourceIdentity === undefined ? { n: this.completed } : { source: sourceIdentity, n: this.completed });
     for (const key of TABLE_KEYS) {
       const rows = this.pending[key];
       if (rows.length === 0) continue;
-      this.options.spool.appendRows(key, rows);
       const text = this.open[key];
       text.chunks.push(rows.join("\n") + "\n");
       text.rows += rows.length;
@@ -170,10 +223,11 @@ export class Pipeline {
     }, inMs);
   }
 
-  /** Stops the block timer (shutdown seals explicitly) and writes any rows of this turn to the spool. */
+  /** Stops the block timer (shutdown seals explicitly), writes any rows of this turn to the spool and takes no more messages. */
   close(): void {
     clearTimeout(this.sealTimer);
     this.flush();
+    this.closed = true;
   }
 
   private deadLetter(raw: string, reason: string, receivedAt: number): void {
@@ -185,6 +239,11 @@ export class Pipeline {
   }
 
 }
+
+/** What handle() returns for a message skipped on resume (no source reacts to a replayed message). */
+const RESUMED: Decoded = { kind: "unknown", type: "(handled by an earlier run)" };
+/** What handle() returns for a message handed over after close(). */
+const NOT_TAKEN: Decoded = { kind: "unknown", type: "(arrived after the stop)" };
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 

@@ -43,6 +43,11 @@ export interface SinkOptions {
   readonly retry: BackoffPolicy;
   readonly log: Logger;
   readonly metrics: IngestMetrics;
+  /**
+   * Keeps a row no table takes (a dead letter ClickHouse refuses) somewhere it is not lost (the
+   * spool's quarantine folder); returns where. Without it such a row is logged and dropped.
+   */
+  readonly quarantine?: (table: string, line: string, reason: string) => string;
 }
 
 /** What follows the table name in each table's INSERT: the columns sent and their format. */
@@ -70,7 +75,8 @@ export class ClickHouseSink implements BlockSink {
 
   /**
    * Stores rows with retries until they are in, or until `abort` fires (they stay in the spool).
-   * Rows ClickHouse refuses as bad data are found by halving the batch and go to dead letters.
+   * Only transient errors are retried; rows ClickHouse refuses are found by halving the batch and
+   * go to dead letters with the refusal as the reason.
    */
   async store(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
     if (text.rows === 0) return;
@@ -79,9 +85,11 @@ export class ClickHouseSink implements BlockSink {
       this.options.metrics.rowsStored(key, text.rows);
       return;
     }
+    const table = this.options.tables[key];
     // The rare path: the batch is split into lines and each half stored the same way.
     const lines = linesOf(text);
     if (lines.length > 1) {
+      if (!token.includes(".")) this.options.log.warn("ClickHouse refused a batch; splitting it to find the refused rows", { table, rows: lines.length, reason: refused.summary });
       const mid = lines.length >> 1;
       await this.store(key, rowText(lines.slice(0, mid)), `${token}.0`, abort);
       await this.store(key, rowText(lines.slice(mid)), `${token}.1`, abort);
@@ -89,12 +97,17 @@ export class ClickHouseSink implements BlockSink {
     }
     const line = lines[0]!;
     if (key === "dead") {
-      this.options.log.error("ClickHouse refused a dead letter; it is dropped", { reason: refused.summary, raw: line.slice(0, 500) });
+      const where = this.options.quarantine?.(table, line, refused.summary);
+      this.options.log.error(where ? "ClickHouse refused a dead letter; it is kept in the spool's quarantine" : "ClickHouse refused a dead letter; it is dropped", {
+        reason: refused.summary,
+        quarantined: where,
+        raw: line.slice(0, 500),
+      });
       this.options.metrics.rowDropped();
       return;
     }
-    this.options.log.warn("ClickHouse refused a row; dead-lettered", { table: this.options.tables[key], reason: refused.summary });
-    const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${this.options.tables[key]} refused the row: ${refused.summary}`, raw: line });
+    this.options.log.warn("ClickHouse refused a row; dead-lettered", { table, reason: refused.summary });
+    const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${table} refused the row: ${refused.summary}`, raw: line });
     await this.store("dead", rowText([dead]), `${token}.dead`, abort);
     this.options.metrics.deadLettered("clickhouse");
   }
@@ -152,7 +165,7 @@ export class ClickHouseSink implements BlockSink {
       } catch (err) {
         const classified = classifyInsertError(err);
         this.options.metrics.insertError(classified.class);
-        if (classified.class === "bad_data") return classified;
+        if (classified.class === "refused") return classified;
         this.problem = { ...classified, at: Date.now(), attempts: attempt + 1 };
         const delay = backoffDelay(this.options.retry, attempt);
         const log = classified.needsOperator ? this.options.log.error : this.options.log.warn;
