@@ -6,7 +6,7 @@ import { constants } from "node:os";
 import { setDefaultClickHouseLogger } from "../../sql/src/client";
 import { ConfigError, loadConfigFile, parseConfig } from "./config/load";
 import { clientLibraryLevel, createLogger } from "./observability/log";
-import { startIngester } from "./main";
+import { startIngester, type RunningIngester } from "./main";
 
 const USAGE = `Usage: npm run ingest -- [--config <file.yaml>]
 
@@ -67,17 +67,17 @@ async function main(argv: string[]): Promise<number> {
   // process default because the clients are opened in runtime/connect.ts; passing
   // { logger, logLevel } to openClickHouse there would do the same.
   setDefaultClickHouseLogger({ debug: log.debug, warn: log.warn, error: log.warn }, clientLibraryLevel(config.log_level));
-  let ingester;
-  try {
-    ingester = await startIngester(config, { log });
-  } catch (err) {
-    log.error("cannot start", { error: (err as Error).message });
-    return err instanceof ConfigError ? 2 : 1;
-  }
-  const running = ingester;
+  // Signals are handled from here on, start-up included: until the ingester runs, nothing has
+  // been read from the source, so a stop request exits at once (the spool stays as it is, and a
+  // commit cut short is idempotent); afterwards it stops reading and flushes.
+  let running: RunningIngester | undefined;
   let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     const now = Date.now();
+    if (running === undefined) {
+      log.warn("stopping during start-up: nothing was read from the source yet; the spool stays as it is", { signal });
+      process.exit(128 + constants.signals[signal]);
+    }
     if (firstSignalAt === undefined) {
       firstSignalAt = now;
       log.info("flushing before exit; a second Ctrl-C (or signal) exits at once, leaving the rest in the spool", {
@@ -94,7 +94,13 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  return ingester.done;
+  try {
+    running = await startIngester(config, { log });
+  } catch (err) {
+    log.error("cannot start", { error: (err as Error).message });
+    return err instanceof ConfigError ? 2 : 1;
+  }
+  return running.done;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,7 @@
 // The CLI as users run it: `npm run ingest -- --config <file>` (here: node --import tsx).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -106,6 +107,36 @@ test("SIGTERM: stops reading, flushes and exits 0 within Docker's 10 s grace", a
     assert.equal(Number(stored.u), Number(stopped.stored));
   } finally {
     await engine.close({ keepDir: true });
+  }
+});
+
+test("SIGTERM during start-up (ClickHouse not answering yet) exits at once, not after the start finishes", async () => {
+  // A server that accepts connections and never answers: the start-up's schema check waits on it.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const dir = tempDir("cli-start-signal");
+  const path = join(dir, "config.yaml");
+  writeFileSync(
+    path,
+    [
+      "source: { type: synthetic, rate: 100 }",
+      `sink: { type: clickhouse, host: 127.0.0.1, port: ${(silent.address() as AddressInfo).port}, user: default, password: "" }`,
+      `spool: { dir: ${JSON.stringify(join(dir, "spool"))} }`,
+      "metrics: { port: 0, host: 127.0.0.1 }",
+      "",
+    ].join("\n"),
+  );
+  try {
+    const run = runCli(path);
+    await run.waitForLog((l) => l.msg === "starting");
+    await new Promise((r) => setTimeout(r, 500));
+    const signalledAt = Date.now();
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exited, 143, run.stderr.join(""));
+    assert.ok(Date.now() - signalledAt < 3_000, `took ${Date.now() - signalledAt} ms`);
+    assert.ok(run.logs.some((l) => l.msg === "stopping during start-up: nothing was read from the source yet; the spool stays as it is"));
+  } finally {
+    silent.close();
   }
 });
 
