@@ -116,6 +116,20 @@ describe("dashboard JSON", () => {
     assert.throws(() => buildDashboards({ datasourceUid: "ok", refresh: "soon" }), /refresh/);
   });
 
+  test("market: one row per product, candles over a window where 1-minute candles stay readable", () => {
+    const market = dashboardDefinitions().find((d) => d.uid === "streamstack-market")!;
+    assert.ok(market.sections.every((s) => s.repeat === "product"), "every market row repeats per product (its own y axes)");
+    const json = buildDashboards({ datasourceUid: UID }).find((d) => d.uid === "streamstack-market")!.json;
+    const candles = (json.panels as Array<{ type: string; timeFrom?: string; gridPos: { w: number } }>).filter((p) => p.type === "candlestick");
+    assert.ok(candles.length > 0);
+    for (const panel of candles) {
+      assert.equal(panel.gridPos.w, 24, "full width");
+      const hours = Number(/^(\d+)h$/.exec(panel.timeFrom ?? "")?.[1]);
+      // ~1800 px of plot at 24 columns: at most 6 h of 1-minute candles (360) keeps each ≥ 4 px.
+      assert.ok(hours >= 1 && hours <= 6, `candles over ${panel.timeFrom ?? "the dashboard's 24 h"}`);
+    }
+  });
+
   test("the brief's panels are all there", () => {
     const titles = dashboardDefinitions().flatMap((def) => allPanels(def).map((p) => `${p.kind}:${p.query.query.name}`));
     for (const expected of [

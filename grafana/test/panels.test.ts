@@ -63,8 +63,10 @@ describe("panel queries on the embedded ClickHouse", () => {
           const panel = built.find((d) => d.uid === definition.uid)!.json.panels!.find((p) => p.id === spec.id)!;
           const target = targetOf(panel as { targets?: unknown[] });
           assert.deepEqual(target.datasource, { type: "grafana-clickhouse-datasource", uid: DATASOURCE_UID });
+          // A panel with its own relative time (timeFrom) is queried over that window.
+          const timeFrom = (panel as { timeFrom?: string }).timeFrom;
           const sql = expandMacros(target.rawSql, {
-            from: new Date(NOW - 3 * HOUR),
+            from: new Date(NOW - (timeFrom ? relativeMs(timeFrom) : 3 * HOUR)),
             to: new Date(NOW),
             intervalMs: 60_000,
             variables: { product: selection ?? productOptions },
@@ -79,6 +81,13 @@ describe("panel queries on the embedded ClickHouse", () => {
     }
   }
 });
+
+/** A Grafana relative time such as "3h" or "90m", in ms. */
+function relativeMs(text: string): number {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  assert.ok(m, `relative time ${text}`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: HOUR, d: 24 * HOUR }[m[2] as "s" | "m" | "h" | "d"];
+}
 
 /** What each panel type needs from its frame. */
 function checkShape(spec: PanelSpec, target: PanelTarget, result: QueryResult, selection: readonly string[] | null): void {

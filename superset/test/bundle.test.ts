@@ -100,6 +100,30 @@ test("every chart and the dashboard point at objects in the same bundle", () => 
   for (const f of dashboard.metadata.native_filter_configuration) for (const t of f.targets) assert.ok(datasetUuids.has(t.datasetUuid));
 });
 
+test("one product at a time: a required single-select filter defaulting to the first product, price charts on a fitted linear axis, legends that never page", () => {
+  const bundle = buildBundle(CONNECTION);
+  const dashboard = parse(bundle.files.get(bundle.assets.dashboard.file)!) as {
+    metadata: { native_filter_configuration: Array<{ controlValues: Record<string, unknown>; requiredFirst?: boolean; scope: unknown }> };
+  };
+  const [filter] = dashboard.metadata.native_filter_configuration;
+  assert.deepEqual(
+    { multiSelect: filter!.controlValues.multiSelect, enableEmptyFilter: filter!.controlValues.enableEmptyFilter, defaultToFirstItem: filter!.controlValues.defaultToFirstItem, requiredFirst: filter!.requiredFirst },
+    { multiSelect: false, enableEmptyFilter: true, defaultToFirstItem: true, requiredFirst: true },
+  );
+  assert.deepEqual(filter!.scope, { rootPath: ["ROOT_ID"], excluded: [] }, "every chart follows the filter");
+  const priceMetrics = new Set(["vwap", "open", "high", "low", "close"]);
+  for (const chart of bundle.assets.charts) {
+    const params = chart.yaml.params as { metrics: string[]; groupby: string[]; legendType: string; logAxis?: boolean; truncateYAxis?: boolean };
+    assert.deepEqual(params.groupby, ["product_id"], `${chart.yaml.slice_name}: one series per product and metric`);
+    assert.ok(params.metrics.length <= 3, `${chart.yaml.slice_name}: at most 3 series for one product`);
+    assert.equal(params.legendType, "plain", `${chart.yaml.slice_name}: legend shows every series, no pages`);
+    if (params.metrics.every((m) => priceMetrics.has(m))) {
+      assert.equal(params.logAxis, false, `${chart.yaml.slice_name}: linear price axis`);
+      assert.equal(params.truncateYAxis, true, `${chart.yaml.slice_name}: the axis spans the product's range, not 0..max`);
+    }
+  }
+});
+
 test("asset uuids are stable RFC 9562 version-5 uuids, one per name", () => {
   assert.equal(assetUuid("x"), assetUuid("x"));
   assert.notEqual(assetUuid("x"), assetUuid("y"));

@@ -4,6 +4,7 @@
 // Skips (with the reason) where Python 3 with venv/pip is missing; CI has it, so it runs there.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { stringify } from "yaml";
@@ -16,7 +17,7 @@ import { deployAssets, removeAssets } from "../src/deploy";
 import { SupersetClient, type AssetKind } from "../src/importer";
 import { FIXTURE_PRODUCTS, fixtureTicks, parseUtc, type TickRow } from "../../sql/testing/ticks";
 import { expectedCandles1m, expectedTradesPerMinute, expectedVwap5m, seriesKey } from "../testing/fixtures";
-import { CHROMIUM_ARGS, findChromium } from "../testing/browser";
+import { CHROMIUM_ARGS, findChromium, screenshotPaths } from "../testing/browser";
 import { startSuperset, supersetAvailability, type SupersetServer } from "../testing/server";
 
 const availability = supersetAvailability();
@@ -81,10 +82,12 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
   }
 
   before(async () => {
-    // Fixture ticks in whole 5-minute buckets well inside the last 24 h, ending 15+ min before
-    // "now" so no bucket is still filling when Superset computes its time range.
+    // Fixture ticks in whole 5-minute buckets well inside the last 24 h (23 h of them, so the
+    // 24-hour charts are filled as on a stack that has run for a day, and the 3-hour chart sees
+    // only its window), ending 15+ min before "now" so no bucket is still filling when Superset
+    // computes its time range.
     const to = Math.floor((Date.now() - 15 * 60_000) / 300_000) * 300_000;
-    ticks = fixtureTicks(to - 3 * 3600_000, to);
+    ticks = fixtureTicks(to - 23 * 3600_000, to);
     engine = await openMigratedEngine();
     await engine.client.insert({
       table: "coinbase_demo.coinbase_ticker",
@@ -150,14 +153,19 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     }
   });
 
-  test("the dashboard holds the three charts, refreshes every 10 s and has a product filter on the VWAP dataset", async () => {
+  test("the dashboard holds the three charts, refreshes every 10 s and has a one-product filter on the VWAP dataset", async () => {
     const dashboardId = ids.get(bundle.uuids.dashboards[0]!);
     assert.ok(dashboardId, "dashboard imported");
     const dashboard = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/dashboard/${dashboardId}`)).result;
     assert.equal(dashboard.slug, DASHBOARD_SLUG);
     const metadata = JSON.parse(String(dashboard.json_metadata)) as {
       refresh_frequency: number;
-      native_filter_configuration: Array<{ filterType: string; targets: Array<{ datasetId: number; column: { name: string } }> }>;
+      native_filter_configuration: Array<{
+        filterType: string;
+        targets: Array<{ datasetId: number; column: { name: string } }>;
+        controlValues: Record<string, unknown>;
+        requiredFirst?: boolean;
+      }>;
     };
     assert.equal(metadata.refresh_frequency, REFRESH_SECONDS);
     assert.equal(metadata.refresh_frequency, 10);
@@ -166,6 +174,10 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     assert.equal(filters[0]!.filterType, "filter_select");
     assert.equal(filters[0]!.targets[0]!.column.name, "product_id");
     assert.equal(filters[0]!.targets[0]!.datasetId, ids.get(bundle.assets.datasets[0]!.yaml.uuid), "targets the VWAP dataset by its new id");
+    // One product at a time, never none, the first one until someone picks another.
+    const { multiSelect, enableEmptyFilter, defaultToFirstItem } = filters[0]!.controlValues;
+    assert.deepEqual({ multiSelect, enableEmptyFilter, defaultToFirstItem }, { multiSelect: false, enableEmptyFilter: true, defaultToFirstItem: true });
+    assert.equal(filters[0]!.requiredFirst, true, "charts wait for the filter's default");
 
     const charts = (await client.getJson<{ result: Array<{ id: number; slice_name: string }> }>(`/api/v1/dashboard/${dashboardId}/charts`)).result;
     assert.deepEqual(charts.map((c) => c.id).sort(), bundle.uuids.charts.map((u) => ids.get(u)).sort());
@@ -273,10 +285,17 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         assert.deepEqual(res.result[0]!.data.map((r) => r.product_id), Object.keys(FIXTURE_PRODUCTS).sort());
       });
 
-      await t.test("OHLC 1 min: open, high, low, close per product and minute", async () => {
-        const rows = await run(await chartSql(ohlcChart.yaml.uuid));
-        const expected = expectedCandles1m(ticks);
-        for (const field of ["open", "high", "low", "close"] as const) {
+      await t.test("high, low, close per product and minute over the chart's last 3 h", async () => {
+        const sql = await chartSql(ohlcChart.yaml.uuid);
+        const rows = await run(sql);
+        // The window Superset resolved "last 3 h" to: the first rendered {from:DateTime}.
+        const from = /parseDateTimeBestEffort\('([^']+)', 'UTC'\)/.exec(sql)?.[1];
+        assert.ok(from, "the chart's SQL carries its start time");
+        const fromMs = parseUtc(from);
+        assert.ok(Math.abs(fromMs - (Date.now() - 3 * 3600_000)) < 10 * 60_000, `window starts about 3 h ago (${from})`);
+        const expected = new Map([...expectedCandles1m(ticks)].filter(([k]) => Number(k.split("@")[1]) >= fromMs));
+        assert.ok(expected.size > 3 * 150, "the fixture fills the window");
+        for (const field of ["high", "low", "close"] as const) {
           assertSeriesMatch(rows, "minute", field, new Map([...expected].map(([k, c]) => [k, c[field]])), 1e-12);
         }
       });
@@ -290,18 +309,19 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     assert.ok(!clickhouseHttp.statements.includes("<auth failed>"), "always with the injected password");
   });
 
-  test("the dashboard renders its three charts and the product filter in a real browser", { skip: chromium ? false : "SKIPPED: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)" }, async () => {
+  test("the dashboard renders its three charts for the first product, with the Product filter, in a real browser", { skip: chromium ? false : "SKIPPED: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)" }, async () => {
     const { chromium: playwright } = await import("playwright-core");
     const browser = await playwright.launch({ executablePath: chromium!, args: CHROMIUM_ARGS });
+    const firstProduct = Object.keys(FIXTURE_PRODUCTS).sort()[0]!;
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
-      const chartRequests: Array<{ status: number; at: number; sliceId: number | undefined }> = [];
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const chartRequests: Array<{ status: number; at: number; sliceId: number | undefined; products: unknown }> = [];
       page.on("response", (response) => {
         const url = new URL(response.url());
         if (url.pathname !== "/api/v1/chart/data") return;
         const formData = url.searchParams.get("form_data");
         const sliceId = formData ? (JSON.parse(formData) as { slice_id?: number }).slice_id : undefined;
-        chartRequests.push({ status: response.status(), at: Date.now(), sliceId });
+        chartRequests.push({ status: response.status(), at: Date.now(), sliceId, products: productFilterOf(response.request().postData()) });
       });
       // One retry of the sign-in: under load a submit has come back to /login/ once (CI, a
       // clean-clone run) with the same credentials that the REST API accepts throughout.
@@ -323,15 +343,30 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
       await page.locator('[data-test="chart-grid-component"] canvas').nth(2).waitFor({ timeout: 90_000 }); // three charts drawn
       assert.equal(await charts.count(), 3);
       for (const chart of bundle.assets.charts) await page.getByText(chart.yaml.slice_name, { exact: true }).first().waitFor();
-      await page.getByText("3 options").first().waitFor({ timeout: 30_000 }); // the Product filter loaded its choices
+      // The Product filter holds its default, the first product.
+      const selected = page.getByText(firstProduct, { exact: true }).first();
+      await selected.waitFor({ timeout: 30_000 });
       // Loaded; now wait past two 10 s refresh periods: every chart must be asked for again.
       await page.waitForTimeout(3_000);
       const loaded = Date.now();
       await page.waitForTimeout(25_000);
-      // For people reading a CI run or reviewing a change: what the dashboard looked like.
-      await page.screenshot({ path: join(__dirname, "..", "..", ".cache", "superset-dashboard.png"), fullPage: true });
+      // For people reading a CI run or reviewing a change, and (STREAMSTACK_SCREENSHOTS=1) for
+      // docs/img: what the dashboard looks like.
+      const png = await page.screenshot({ fullPage: true });
+      for (const path of screenshotPaths("superset-dashboard.png")) writeFileSync(path, png);
+      // The filter offers every product (opened after the picture: an open filter highlights its charts).
+      await selected.click();
+      const options = page.locator(".ant-select-item-option");
+      await options.nth(Object.keys(FIXTURE_PRODUCTS).length - 1).waitFor({ timeout: 30_000 });
+      assert.deepEqual((await options.allTextContents()).sort(), Object.keys(FIXTURE_PRODUCTS).sort());
+      await page.keyboard.press("Escape");
       assert.equal(await page.locator('[data-test="chart-grid-component"] [role="alert"]').count(), 0, "no chart shows an error");
       assert.ok(chartRequests.length > 0 && chartRequests.every((r) => r.status === 200), `chart data requests: ${JSON.stringify(chartRequests)}`);
+      // The charts waited for the filter's default: no chart asked for every product first. (The
+      // filter's own request for its options has no slice id.)
+      const chartIds = new Set(bundle.uuids.charts.map((u) => ids.get(u)));
+      const asked = chartRequests.filter((r) => chartIds.has(r.sliceId)).map((r) => JSON.stringify(r.products));
+      assert.deepEqual(new Set(asked), new Set([JSON.stringify([firstProduct])]), `every chart asked for ${firstProduct} only`);
       for (const uuid of bundle.uuids.charts) {
         const times = chartRequests.filter((r) => r.sliceId === ids.get(uuid)).map((r) => r.at);
         const refreshes = times.filter((at) => at > loaded);
@@ -388,6 +423,12 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     assert.deepEqual(await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids), [], "deleting again is a no-op");
   });
 });
+
+/** The product_id IN (…) values of a chart-data request body (what the native filter sent), or null. */
+function productFilterOf(body: string | null): unknown {
+  const queries = body ? (JSON.parse(body) as { queries?: Array<{ filters?: Array<{ col: unknown; op: string; val: unknown }> }> }).queries : undefined;
+  return queries?.[0]?.filters?.find((f) => f.col === "product_id" && f.op === "IN")?.val ?? null;
+}
 
 /**
  * Rows from a chart query (time column, product_id, metric) against expected values keyed by

@@ -27,6 +27,8 @@ export interface PanelSpec {
   readonly ohlc?: { open: string; high: string; low: string; close: string; volume?: string };
   /** Units of single columns (field overrides), e.g. seconds columns in a table. */
   readonly columnUnits?: Readonly<Record<string, string>>;
+  /** The panel's own relative time ("3h": the last 3 hours whatever the dashboard's range), shown in its header. */
+  readonly timeFrom?: string;
 }
 
 export interface PanelInput {
@@ -41,6 +43,7 @@ export interface PanelInput {
   readonly height?: number;
   readonly ohlc?: PanelSpec["ohlc"];
   readonly columnUnits?: PanelSpec["columnUnits"];
+  readonly timeFrom?: string;
 }
 
 const LABEL_COLUMNS = new Set(["product_id", "instance"]);
@@ -60,6 +63,7 @@ export function panelSpec(input: PanelInput): PanelSpec {
     height: input.height ?? 8,
     ohlc: input.ohlc,
     columnUnits: input.columnUnits,
+    timeFrom: input.timeFrom,
   };
 }
 
@@ -90,6 +94,7 @@ export function buildPanel(spec: PanelSpec, datasourceUid: string): cog.Builder<
     builder.displayName(seriesName(spec));
   }
   if (spec.unit) builder.unit(spec.unit);
+  if (spec.timeFrom) builder.timeFrom(spec.timeFrom);
   for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) {
     if (!spec.query.columns.some((c) => c.name === column)) throw new Error(`Panel "${spec.title}": columnUnits names ${column}, which its query does not return`);
     builder.overrideByName(column, [{ id: "unit", value: unit }]);

@@ -1,11 +1,23 @@
-// The three time-series charts (ECharts plugin): VWAP 5 min, OHLC 1 min, trades per minute, one
-// series per product over the last 24 h. Each carries its form data and the query context the
-// front end would build from it, so the chart data API answers before anyone opens the chart.
+// The three time-series charts (ECharts plugin), one series per product (the dashboard's Product
+// filter shows one product at a time): VWAP 5 min over 24 h, high/low/close per minute over 3 h,
+// trades per minute over 24 h. Price charts use a linear y axis fitted to the product's own range,
+// so a product's movement fills the chart whatever its price level. Each chart carries its form
+// data and the query context the front end would build from it, so the chart data API answers
+// before anyone opens the chart.
 import type { ChartAsset, DatasetAsset } from "./types";
 import { assetUuid } from "./uuid";
 
 /** The walk-through's "last 24 hours", in Superset's advanced time-range syntax (utils/date_parser.py). */
 export const LAST_24_HOURS = 'DATEADD(DATETIME("now"), -24, hour) : now';
+/** The minute-level price chart's window: 180 one-minute points stay readable across the chart. */
+export const LAST_3_HOURS = 'DATEADD(DATETIME("now"), -3, hour) : now';
+
+/**
+ * A price axis (ECharts timeseries form data, plugin-chart-echarts Timeseries/transformProps.ts):
+ * linear, `truncateYAxis` → ECharts `yAxis.scale: true` (the axis spans the data, not 0..max),
+ * no fixed bounds, prices with two decimals (SMART_NUMBER would print 64.1k twice on a narrow range).
+ */
+const PRICE_AXIS = { logAxis: false, truncateYAxis: true, y_axis_bounds: [null, null], y_axis_format: ",.2f" } as const;
 
 interface TimeseriesSpec {
   readonly key: string;
@@ -14,11 +26,13 @@ interface TimeseriesSpec {
   readonly vizType: "echarts_timeseries_line" | "echarts_timeseries_bar";
   readonly dataset: DatasetAsset;
   readonly timeGrain: "PT1M" | "PT5M";
+  /** Superset time range (advanced syntax), e.g. LAST_24_HOURS. */
+  readonly timeRange: string;
   readonly metrics: readonly string[];
   readonly extraParams?: Record<string, unknown>;
 }
 
-/** A time-series chart's form data (`params`): x axis = the dataset's time column at the grain, one series per product, the last 24 h. */
+/** A time-series chart's form data (`params`): x axis = the dataset's time column at the grain, one series per product, over the chart's time range. */
 function timeseriesParams(spec: TimeseriesSpec, timeColumn: string): Record<string, unknown> {
   return {
     viz_type: spec.vizType,
@@ -28,7 +42,7 @@ function timeseriesParams(spec: TimeseriesSpec, timeColumn: string): Record<stri
     metrics: [...spec.metrics],
     groupby: ["product_id"],
     adhoc_filters: [
-      { clause: "WHERE", subject: timeColumn, operator: "TEMPORAL_RANGE", comparator: LAST_24_HOURS, expressionType: "SIMPLE" },
+      { clause: "WHERE", subject: timeColumn, operator: "TEMPORAL_RANGE", comparator: spec.timeRange, expressionType: "SIMPLE" },
     ],
     order_desc: true,
     row_limit: 10000,
@@ -44,7 +58,9 @@ function timeseriesParams(spec: TimeseriesSpec, timeColumn: string): Record<stri
     sort_series_type: "sum",
     color_scheme: "supersetColors",
     show_legend: true,
-    legendType: "scroll",
+    // One product at a time means at most three series: a plain legend shows them all (a
+    // "scroll" legend pages once the names outgrow the width).
+    legendType: "plain",
     legendOrientation: "top",
     x_axis_time_format: "smart_date",
     rich_tooltip: true,
@@ -65,7 +81,7 @@ function timeseriesQueryContext(spec: TimeseriesSpec, timeColumn: string, params
     force: false,
     queries: [
       {
-        filters: [{ col: timeColumn, op: "TEMPORAL_RANGE", val: LAST_24_HOURS }],
+        filters: [{ col: timeColumn, op: "TEMPORAL_RANGE", val: spec.timeRange }],
         extras: { time_grain_sqla: spec.timeGrain, having: "", where: "" },
         applied_time_extras: {},
         columns: [
@@ -134,24 +150,26 @@ export function buildCharts(vwap: DatasetAsset, ohlc: DatasetAsset, trades: Data
     timeseriesChart({
       key: "vwap_5m_last_24h",
       name: "VWAP, 5 minutes, last 24 h",
-      description: "Volume-weighted average price per product in 5-minute buckets (the walk-through's chart).",
+      description: "Volume-weighted average price of the selected product in 5-minute buckets (the walk-through's chart); the y axis spans the product's own range.",
       vizType: "echarts_timeseries_line",
       dataset: vwap,
       timeGrain: "PT5M",
+      timeRange: LAST_24_HOURS,
       metrics: ["vwap"],
-      // Products trade at prices orders of magnitude apart (BTC ~10^4–10^5, SOL ~10^2): on a
-      // linear axis every line but the dearest is flat.
-      extraParams: { logAxis: true },
+      extraParams: PRICE_AXIS,
     }),
     timeseriesChart({
+      // Key kept from the earlier four-line OHLC chart: the same chart, edited in place.
       key: "ohlc_1m",
-      name: "OHLC, 1 minute",
-      description: "Open, high, low and close per product and minute.",
+      name: "High, low and close per minute, last 3 h",
+      description: "Each minute's high and low (the band) and close of the selected product, from the 1-minute OHLC rollup.",
       vizType: "echarts_timeseries_line",
       dataset: ohlc,
       timeGrain: "PT1M",
-      metrics: ["open", "high", "low", "close"],
-      extraParams: { logAxis: true },
+      timeRange: LAST_3_HOURS,
+      // Top to bottom as drawn: the legend reads like the chart.
+      metrics: ["high", "close", "low"],
+      extraParams: PRICE_AXIS,
     }),
     timeseriesChart({
       key: "trades_per_minute",
@@ -160,6 +178,7 @@ export function buildCharts(vwap: DatasetAsset, ohlc: DatasetAsset, trades: Data
       vizType: "echarts_timeseries_bar",
       dataset: trades,
       timeGrain: "PT1M",
+      timeRange: LAST_24_HOURS,
       metrics: ["trades"],
       extraParams: { stack: "Stack" },
     }),

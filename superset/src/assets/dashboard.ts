@@ -1,11 +1,14 @@
-// The dashboard: one full-width row per chart, a Product native filter on the VWAP dataset, and a
-// 10 s auto-refresh.
+// The dashboard: one full-width row per chart, a Product native filter on the VWAP dataset (one
+// product at a time, the first one by default), and a 10 s auto-refresh.
 import type { ChartAsset, DatasetAsset, YamlAsset } from "./types";
 import { assetUuid } from "./uuid";
 
 export const DASHBOARD_SLUG = "streamstack-markets";
 export const DASHBOARD_TITLE = "streamstack: markets";
 export const REFRESH_SECONDS = 10;
+
+/** Grid units (8 px each) per chart, top to bottom: the two price charts tall, trades shorter. */
+const CHART_HEIGHTS = [50, 50, 38];
 
 /** The layout (position_json): header, then one row holding one chart per chart, in order. */
 function dashboardPosition(charts: readonly ChartAsset[]): Record<string, unknown> {
@@ -33,28 +36,38 @@ function dashboardPosition(charts: readonly ChartAsset[]): Record<string, unknow
       children: [],
       parents: ["ROOT_ID", "GRID_ID", rowId],
       // chartId is a placeholder the import replaces with the real id (matched by uuid).
-      meta: { width: 12, height: 50, chartId: i + 1, uuid: chart.yaml.uuid, sliceName: chart.yaml.slice_name },
+      meta: { width: 12, height: CHART_HEIGHTS[i] ?? 50, chartId: i + 1, uuid: chart.yaml.uuid, sliceName: chart.yaml.slice_name },
     };
   });
   return position;
 }
 
-/** The Product native filter: a multi-select over `dataset`'s product_id, scoped to the whole dashboard. */
+/**
+ * The Product native filter over `dataset`'s product_id, scoped to the whole dashboard: one product
+ * at a time (prices of different products are orders of magnitude apart, so they cannot share a
+ * readable linear axis), required, and the first product in alphabetical order until someone picks
+ * another. The product list is not known when the bundle is built (it is whatever ClickHouse has),
+ * so the default is "first option", not a name. `requiredFirst` is what Superset's filter editor
+ * saves with `defaultToFirstItem`: the charts wait for the filter's value instead of loading every
+ * product first.
+ */
 function productFilter(dataset: DatasetAsset): Record<string, unknown> {
   return {
     id: "NATIVE_FILTER-streamstack-product",
     name: "Product",
     filterType: "filter_select",
     type: "NATIVE_FILTER",
-    description: "Coinbase product(s) to show; empty shows every product.",
+    description: "The Coinbase product every chart shows, one at a time; the first product (alphabetically) by default.",
     targets: [{ datasetUuid: dataset.yaml.uuid, column: { name: "product_id" } }],
     controlValues: {
-      enableEmptyFilter: false,
-      defaultToFirstItem: false,
-      multiSelect: true,
+      enableEmptyFilter: true,
+      defaultToFirstItem: true,
+      multiSelect: false,
       searchAllOptions: false,
       inverseSelection: false,
+      sortAscending: true,
     },
+    requiredFirst: true,
     defaultDataMask: { extraFormData: {}, filterState: {}, ownState: {} },
     cascadeParentIds: [],
     scope: { rootPath: ["ROOT_ID"], excluded: [] },

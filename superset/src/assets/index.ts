@@ -10,7 +10,7 @@ import { buildDatasets } from "./datasets";
 import type { Assets, ClickHouseConnection } from "./types";
 import { assetUuid } from "./uuid";
 
-export { LAST_24_HOURS } from "./charts";
+export { LAST_24_HOURS, LAST_3_HOURS } from "./charts";
 export { DASHBOARD_SLUG, DASHBOARD_TITLE, REFRESH_SECONDS } from "./dashboard";
 export { DATABASE_FILE, DATABASE_NAME, PASSWORD_MASK, sqlalchemyUri } from "./database";
 export type { Assets, ChartAsset, ClickHouseConnection, DatasetAsset, DatasetColumn, DatasetMetric, YamlAsset } from "./types";
