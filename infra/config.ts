@@ -79,6 +79,7 @@ export const SECRET_KEYS = [
   "grafanaReaderPassword",
   "supersetReaderPassword",
   "grafanaAdminPassword",
+  "grafanaSecretKey",
   "supersetAdminPassword",
   "supersetSecretKey",
 ] as const;
@@ -245,6 +246,6 @@ function parseJsonish(value: string): unknown {
   }
 }
 
-function formatProblems(problems: string[]): string {
+export function formatProblems(problems: string[]): string {
   return `Invalid stack configuration (nothing was deployed):\n  - ${problems.join("\n  - ")}`;
 }

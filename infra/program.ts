@@ -11,13 +11,13 @@ import { isEmbeddedUrl, parseClickHouseUrl } from "../sql/src/client";
 import { DATABASE } from "../sql/src/names";
 import { buildBundle } from "../superset/src/bundle";
 import { SupersetAssets } from "./dynamic/supersetAssets";
-import { ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
+import { adminPasswordProblem, ClickHouseServer, CLICKHOUSE_ALIAS, CLICKHOUSE_HTTP_PORT } from "./components/clickhouse";
 import type { ServiceBaseArgs } from "./components/common";
 import { DATASOURCE_UID, GrafanaServer } from "./components/grafana";
 import { IngesterService } from "./components/ingester";
 import { StreamstackNetwork } from "./components/network";
 import { SupersetServer } from "./components/superset";
-import { loadStackConfig, type StackConfig } from "./config";
+import { formatProblems, loadStackConfig, PROJECT, StackConfigError, type StackConfig } from "./config";
 import { PostDeployVerification, type PostDeployVerificationArgs } from "./dynamic/postDeployVerification";
 import { SchemaMigrations } from "./dynamic/schemaMigrations";
 import { grafanaContent } from "./grafanaContent";
@@ -53,7 +53,23 @@ export interface StackOutputs {
 /** The whole stack from `new pulumi.Config("streamstack")`; config errors throw before any resource. */
 export async function streamstack(): Promise<StackOutputs> {
   const config = loadStackConfig();
+  await checkClickHouseAdminPassword(config);
   return deployStack(config);
+}
+
+/**
+ * A configured admin password our ClickHouse container's entrypoint cannot take (empty, a control
+ * character, or <, & or ]]> for an image that writes it into its users XML unescaped) stops the
+ * program before any resource is declared, naming the setting and never the value. Generated
+ * passwords are [A-Za-z0-9] and need no check; an external server never sees the entrypoint.
+ */
+export async function checkClickHouseAdminPassword(cfg: StackConfig): Promise<void> {
+  const given = cfg.secrets.clickhouseAdminPassword;
+  if (cfg.clickhouseUrl !== undefined || given === undefined) return;
+  const problem = await new Promise<string | undefined>((resolve) => given.apply((password) => resolve(adminPasswordProblem(password, cfg.clickhouseImage))));
+  if (problem) {
+    throw new StackConfigError(formatProblems([`${PROJECT}:clickhouseAdminPassword ${problem}; set it with: npm run config -- set --secret clickhouseAdminPassword <password>`]));
+  }
 }
 
 interface ClickHouseEndpoint {
@@ -127,6 +143,7 @@ function clickhouseServer(cfg: StackConfig, secrets: StackSecrets, base: Stack["
     httpPort: cfg.clickhouseHttpPort,
     adminUser: cfg.clickhouseAdminUser,
     adminPassword: secrets.get("clickhouseAdminPassword"),
+    adminPasswordName: `${PROJECT}:clickhouseAdminPassword`,
   });
 }
 
@@ -170,6 +187,7 @@ function deployGrafana(stack: Stack): DeployedService {
     port: cfg.grafanaPort,
     adminUser: cfg.grafanaAdminUser,
     adminPassword: secrets.get("grafanaAdminPassword"),
+    secretKey: secrets.get("grafanaSecretKey"),
     clickhouse: { host: clickhouse.internal.host, httpPort: clickhouse.internal.port, secure: clickhouse.internal.secure, database: DATABASE, user: reader.name, password: reader.password },
     dashboards: content.dashboards,
     alertRuleGroups: content.alertRuleGroups,
@@ -258,7 +276,7 @@ function supersetServer({ cfg, secrets, base }: Stack): SupersetServer {
 function deployIngester(stack: Stack): DeployedService {
   const { cfg, base, clickhouse, schema } = stack;
   const writer = userOf(stack, "ingester");
-  // Paths of ingest/Dockerfile: its CMD reads this config; /var/lib/ingest is its volume, owned by `node`.
+  // Paths of ingest/Dockerfile: its ENTRYPOINT and CMD (this config); /var/lib/ingest is its volume, owned by `node`.
   const spoolDir = "/var/lib/ingest/spool";
   const configPath = "/etc/ingest/config.yaml";
   const ingester = new IngesterService(
@@ -280,6 +298,7 @@ function deployIngester(stack: Stack): DeployedService {
       }),
       configPath,
       command: ["--config", configPath],
+      imageEntrypoint: ["node", "/app/ingest.js"],
       dataDir: "/var/lib/ingest",
       passwordEnv: INGESTER_PASSWORD_ENV,
       password: writer.password,

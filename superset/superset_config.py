@@ -47,3 +47,40 @@ DATA_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 10}
 
 SUPERSET_WEBSERVER_TIMEOUT = 60
 ROW_LIMIT = 10000
+
+# Login rate limiting, on whatever SUPERSET_ENV says (Superset's own default turns Flask-Limiter on
+# only when SUPERSET_ENV == "production": superset/config.py 6.1.0). Per client address, counted
+# in each gunicorn worker's memory (no Redis here; the limiter's storage is stated so it does not
+# warn). Behind Docker's port publishing every host-side client may share one address (the bridge
+# gateway), so a flood of bad logins can lock the form for everyone for up to a minute.
+RATELIMIT_ENABLED = True
+RATELIMIT_STORAGE_URI = "memory://"
+AUTH_RATE_LIMITED = True
+# Sign-in attempts per client address (Flask-AppBuilder's default is "10 per 20 second",
+# Superset's "5 per second": both allow hundreds of thousands of guesses a day).
+AUTH_RATE_LIMIT = "10 per minute"
+
+
+def _login_limits() -> type:
+    """The security manager that applies AUTH_RATE_LIMIT where logins actually arrive."""
+    from superset.security import SupersetSecurityManager  # imported late: Superset loads this file while starting
+
+    class StreamstackSecurityManager(SupersetSecurityManager):
+        def register_views(self) -> None:
+            super().register_views()
+            # Superset 6.1.0 applies AUTH_RATE_LIMIT to SupersetAuthView, whose /login/ route takes
+            # GET only; the sign-in form POSTs to Flask-AppBuilder's AuthDBView (same /login/ URL),
+            # which it leaves unlimited (superset/security/manager.py register_views). Limit that one.
+            if self.is_auth_limited and getattr(self.auth_view, "blueprint", None) is not None:
+                self.limiter.limit(self.auth_rate_limit, methods=["POST"])(self.auth_view.blueprint)
+            # The REST login (/api/v1/security/login, what the stack's automation uses) is not
+            # covered by AUTH_RATE_LIMIT at all. Only refused attempts (401) count there, so
+            # deploys and checks that log in correctly never run into the limit.
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, self.security_api) and getattr(view, "blueprint", None) is not None:
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)(view.blueprint)
+
+    return StreamstackSecurityManager
+
+
+CUSTOM_SECURITY_MANAGER = _login_limits()

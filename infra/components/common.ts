@@ -71,12 +71,28 @@ export interface ServiceContainerSpec {
   readonly ulimits?: docker.types.input.ContainerUlimit[];
   /** Seconds between SIGTERM and SIGKILL on `docker stop` (Docker's default when unset). */
   readonly destroyGraceSeconds?: number;
+  /** Replaces the image's ENTRYPOINT (the command above becomes its arguments). */
+  readonly entrypoint?: string[];
+  /**
+   * Linux capabilities the image's own start needs back; every other one is dropped (Docker's
+   * default set: docs.docker.com run reference, "Runtime privilege and Linux capabilities").
+   */
+  readonly capabilities?: readonly string[];
+  /** CPU limit in CPUs (Docker refuses more than the host has, so at most "1" here); unset = none. */
+  readonly cpus?: string;
+  /** A read-only root filesystem, with these tmpfs mounts (path → mount options) where the process writes. */
+  readonly readOnlyRoot?: { readonly tmpfs: Readonly<Record<string, string>> };
 }
+
+/** Every container: no process in it can gain privileges through setuid binaries or file capabilities. */
+export const SECURITY_OPTS = ["no-new-privileges:true"];
 
 /**
  * A long-running service container as every component makes one: named after the stack, on the
  * stack network under its alias, its port published on bindAddress only, its data volume
- * mounted, restarted unless stopped, memory-limited, and `pulumi up` waits for its healthcheck.
+ * mounted, restarted unless stopped, memory-limited (and CPU-limited where the spec says),
+ * no-new-privileges with every capability dropped but the spec's, and `pulumi up` waits for its
+ * healthcheck.
  * Replaced by delete-then-create: the name and host port cannot be held by two containers.
  */
 export function serviceContainer(
@@ -101,6 +117,12 @@ export function serviceContainer(
       healthcheck: spec.healthcheck,
       restart: RESTART_POLICY,
       memory: base.memoryMb,
+      cpus: spec.cpus,
+      entrypoints: spec.entrypoint,
+      securityOpts: SECURITY_OPTS,
+      capabilities: { drops: ["ALL"], adds: [...(spec.capabilities ?? [])] },
+      readOnly: spec.readOnlyRoot ? true : undefined,
+      tmpfs: spec.readOnlyRoot ? { ...spec.readOnlyRoot.tmpfs } : undefined,
       wait: true,
       waitTimeout: base.waitTimeoutSeconds ?? spec.defaultWaitSeconds,
       destroyGraceSeconds: spec.destroyGraceSeconds,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as grafana from "@pulumiverse/grafana";
@@ -41,6 +42,11 @@ export interface GrafanaServerArgs extends ServiceBaseArgs {
   readonly adminUser: string;
   /** Admin password (secret). Grafana applies it only when its database is first created. */
   readonly adminPassword: pulumi.Input<string>;
+  /**
+   * Grafana's secret_key (secret): encrypts the secrets Grafana stores, the datasource password
+   * among them. Without it Grafana uses the published default of its conf/defaults.ini.
+   */
+  readonly secretKey: pulumi.Input<string>;
   /** ClickHouse as seen from inside the stack network. */
   readonly clickhouse: {
     readonly host: pulumi.Input<string>;
@@ -101,10 +107,19 @@ export class GrafanaServer extends pulumi.ComponentResource {
     );
     const inGrafana: pulumi.CustomResourceOptions = { parent: this, provider: this.provider, dependsOn: [this.container] };
 
+    // What Grafana encrypted with one key it cannot decrypt with another (and its AES-CFB does not
+    // notice: it decrypts to garbage), so the datasource is made again, its password encrypted
+    // anew, whenever the key changes. The trigger is a fingerprint of the key, kept secret.
     this.datasource = new grafana.oss.DataSource(
       `${name}-clickhouse`,
       clickhouseDatasource(args.clickhouse),
-      { ...inGrafana, dependsOn: [this.container, ...(args.datasourceDependsOn ?? [])] },
+      {
+        ...inGrafana,
+        dependsOn: [this.container, ...(args.datasourceDependsOn ?? [])],
+        replacementTrigger: pulumi.secret(pulumi.output(args.secretKey).apply(keyFingerprint)),
+        // The uid is fixed, so the old datasource must go before the new one is made.
+        deleteBeforeReplace: true,
+      },
     );
 
     this.folder = new grafana.oss.Folder(`${name}-folder`, { title: "Streamstack", uid: "streamstack" }, inGrafana);
@@ -165,6 +180,11 @@ function grafanaContainer(args: GrafanaServerArgs, image: pulumi.Input<string>, 
     envs: [
       pulumi.interpolate`GF_SECURITY_ADMIN_USER=${args.adminUser}`,
       pulumi.secret(pulumi.interpolate`GF_SECURITY_ADMIN_PASSWORD=${args.adminPassword}`),
+      // [security] secret_key; the default is public (conf/defaults.ini, and Grafana's own advisor
+      // flags it: apps/advisor/.../security_config_step.go).
+      pulumi.secret(pulumi.interpolate`GF_SECURITY_SECRET_KEY=${args.secretKey}`),
+      // [auth.anonymous] enabled: off by default; stated so no image or ini change turns it on.
+      "GF_AUTH_ANONYMOUS_ENABLED=false",
       // Installed before the server starts, so the datasource works on first boot (FACTS.md).
       `GF_PLUGINS_PREINSTALL_SYNC=${CLICKHOUSE_PLUGIN_ID}@${args.clickhousePluginVersion}`,
       // Keep the pinned version. Not GF_PLUGINS_PREINSTALL_DISABLED: it turns off
@@ -179,6 +199,9 @@ function grafanaContainer(args: GrafanaServerArgs, image: pulumi.Input<string>, 
     ],
     volume: { volume, containerPath: "/var/lib/grafana" },
     port: { internal: GRAFANA_INTERNAL_PORT, external: args.port },
+    // The image runs as uid 472 from its first instruction (grafana/grafana Dockerfile: USER
+    // "$GF_UID"), on port 3000: it needs no capability.
+    cpus: "1",
     healthcheck: {
       tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${GRAFANA_INTERNAL_PORT}/api/health`],
       interval: "5s",
@@ -209,6 +232,11 @@ function clickhouseDatasource(ch: GrafanaServerArgs["clickhouse"]): grafana.oss.
     }),
     secureJsonDataEncoded: pulumi.secret(pulumi.jsonStringify({ password: ch.password })),
   };
+}
+
+/** 16 hex characters of the key's SHA-256: changes with the key, reveals nothing usable about it. */
+function keyFingerprint(key: string): string {
+  return createHash("sha256").update(`streamstack-grafana-secret-key:${key}`).digest("hex").slice(0, 16);
 }
 
 function slug(text: string): string {

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkArg, envName } from "../rules";
@@ -5,6 +6,24 @@ import { checkPort, dataVolume, publishedUrl, serviceContainer, type ServiceBase
 import { LocalImage } from "./localImage";
 
 export const INGESTER_ALIAS = "ingester";
+/** The image's `node` user (ingest/Dockerfile: "The image's non-root user (uid 1000)"). */
+const INGESTER_UID = 1000;
+/** Environment variable that carries the rendered YAML config (no secret in it) into the container. */
+export const INGESTER_CONFIG_ENV = "STREAMSTACK_INGEST_CONFIG";
+
+/**
+ * The container's entrypoint: write the config from the environment to configPath (a tmpfs: the
+ * root filesystem is read-only), then exec the image's own entrypoint with the container's
+ * command as its arguments, so the ingester is PID 1 and gets SIGTERM itself. The config is not
+ * uploaded: the provider copies uploads as a tar to "/", which Docker refuses on a read-only root
+ * (kreuzwerker/terraform-provider-docker resource_docker_container_funcs.go; moby
+ * daemon/archive.go, ErrRootFSReadOnly).
+ */
+export function ingesterEntrypoint(configPath: string, imageEntrypoint: readonly string[]): string[] {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  const script = `umask 022 && printf '%s\\n' "$${INGESTER_CONFIG_ENV}" > ${quote(configPath)} && exec ${imageEntrypoint.map(quote).join(" ")} "$@"`;
+  return ["/bin/sh", "-c", script, "ingest"];
+}
 
 /** The container healthcheck's script: exit 0 on 200, or on 503 whose problems all concern the source. */
 export function ingesterHealthProbe(port: number): string {
@@ -28,8 +47,10 @@ export interface IngesterServiceArgs extends ServiceBaseArgs {
   readonly configYaml: string;
   /** Where the config file is placed in the container. */
   readonly configPath: string;
-  /** Command that runs the ingester with that config. */
+  /** Command that runs the ingester with that config (the arguments of the image's entrypoint). */
   readonly command?: string[];
+  /** The image's ENTRYPOINT (ingest/Dockerfile), exec'd once the config file is written. */
+  readonly imageEntrypoint: readonly string[];
   /** Environment variable the config's sink.password_env names, and the writer's password (secret). */
   readonly passwordEnv: string;
   readonly password: pulumi.Input<string>;
@@ -40,7 +61,7 @@ export interface IngesterServiceArgs extends ServiceBaseArgs {
   readonly dataDir: string;
 }
 
-/** The Coinbase ingester: locally built image, YAML config uploaded, writer password via env, spool on a volume. */
+/** The Coinbase ingester: locally built image, read-only root, YAML config and writer password via env, spool on a volume. */
 export class IngesterService extends pulumi.ComponentResource {
   public readonly image: LocalImage;
   public readonly container: docker.Container;
@@ -53,8 +74,8 @@ export class IngesterService extends pulumi.ComponentResource {
     checkPort(args.metricsPort, "metricsPort");
     checkPort(args.hostMetricsPort, "hostMetricsPort");
     checkArg(envName, args.passwordEnv, "passwordEnv");
-    if (!args.configPath.startsWith("/") || !args.dataDir.startsWith("/")) {
-      throw new Error(`[configPath] and [dataDir] must be absolute paths in the container (got ${args.configPath}, ${args.dataDir})`);
+    if (!args.configPath.startsWith("/") || !args.dataDir.startsWith("/") || posix.dirname(args.configPath) === "/") {
+      throw new Error(`[configPath] and [dataDir] must be absolute paths in the container, the config in a folder of its own (a tmpfs is mounted there; got ${args.configPath}, ${args.dataDir})`);
     }
     this.image = new LocalImage(
       `${name}-image`,
@@ -66,10 +87,22 @@ export class IngesterService extends pulumi.ComponentResource {
       service: "ingester",
       alias: INGESTER_ALIAS,
       image: this.image.imageId,
+      entrypoint: ingesterEntrypoint(args.configPath, args.imageEntrypoint),
       command: args.command,
-      envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`)],
-      uploads: [{ file: args.configPath, content: args.configYaml, permissions: "0644" }],
+      envs: [pulumi.secret(pulumi.interpolate`${args.passwordEnv}=${args.password}`), `${INGESTER_CONFIG_ENV}=${args.configYaml}`],
       volume: { volume: this.spoolVolume, containerPath: args.dataDir },
+      // Read-only root: the process writes only its spool (the volume), the config file and temp
+      // files (tmpfs, noexec). It runs as the image's `node` user and needs no capability; one
+      // CPU is what a single Node.js event loop uses.
+      // Modes stated: whether a tmpfs starts root-owned 755 or 1777 has differed between Docker
+      // versions, and the process is `node` (uid 1000, ingest/Dockerfile).
+      readOnlyRoot: {
+        tmpfs: {
+          [posix.dirname(args.configPath)]: `rw,noexec,nosuid,nodev,size=1m,uid=${INGESTER_UID},gid=${INGESTER_UID},mode=0700`,
+          "/tmp": "rw,noexec,nosuid,nodev,size=16m,mode=1777",
+        },
+      },
+      cpus: "1",
       port: { internal: args.metricsPort, external: args.hostMetricsPort },
       // Healthy = the process serves /healthz and its sink is not stuck. A source problem
       // (Coinbase unreachable, e.g. offline) alone still counts as healthy, so `pulumi up`

@@ -65,6 +65,8 @@ export class SupersetServer extends pulumi.ComponentResource {
       ],
       volume: { volume: this.dataVolume, containerPath: SUPERSET_HOME },
       port: { internal: SUPERSET_INTERNAL_PORT, external: args.port },
+      // superset/Dockerfile ends with USER superset and serves on 8088: no capability needed.
+      cpus: "1",
       healthcheck: {
         tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://localhost:${SUPERSET_INTERNAL_PORT}/health`],
         interval: "10s",

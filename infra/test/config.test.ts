@@ -69,6 +69,12 @@ describe("Pulumi.yaml documents every setting the program reads", () => {
     for (const [key, opt] of optionalSettings) if (opt.type === "secret") assert.ok((SECRET_KEYS as readonly string[]).includes(key), `${key} is listed as a secret but the program reads it as plain`);
   });
 
+  test("grafanaSecretKey is an optional secret setting, listed in Pulumi.yaml (issue 13 item 9)", () => {
+    assert.ok((SECRET_KEYS as readonly string[]).includes("grafanaSecretKey"));
+    assert.equal(optionalSettings.get("grafanaSecretKey")?.type, "secret");
+    assert.match(optionalSettings.get("grafanaSecretKey")!.description, /GF_SECURITY_SECRET_KEY|secret_key/);
+  });
+
   test("the declared types match how the program parses each key", () => {
     const defaults = loadStackConfig(source({}), "dev") as unknown as Record<string, unknown>;
     for (const [key, decl] of Object.entries(project.config)) {
@@ -128,6 +134,33 @@ describe("loadStackConfig", () => {
     assert.match(errorOf({ grafanaImage: "grafana/grafana:latest" }), /streamstack:grafanaImage: the tag `latest` floats/);
     assert.match(errorOf({ clickhouseImage: "clickhouse/clickhouse-server" }), /streamstack:clickhouseImage: expected repository:tag/);
     assert.match(errorOf({ clickhouseImage: "clickhouse/clickhouse-server:lts" }), /exact version tag/);
+  });
+
+  test("a floating branch tag is rejected: major.minor and major alone move with every release (issue 13 item 8)", () => {
+    // The image READMEs: "Branch tags like `22.2` point to the latest release of the corresponding
+    // branch" (ClickHouse docker/server/README.md); Grafana's 13.3 likewise moves with 13.3.x.
+    for (const [key, image] of [
+      ["clickhouseImage", "clickhouse/clickhouse-server:26.8"],
+      ["clickhouseImage", "clickhouse/clickhouse-server:26.8-alpine"],
+      ["grafanaImage", "grafana/grafana:13.3"],
+      ["grafanaImage", "grafana/grafana:13"],
+      ["grafanaImage", "grafana/grafana:13.3.0-latest"],
+    ] as const) {
+      assert.match(errorOf({ [key]: image }), new RegExp(`streamstack:${key}: .*exact version`), image);
+    }
+  });
+
+  test("exact versions, an -alpine style suffix and sha256 digests are accepted", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    for (const image of [
+      "clickhouse/clickhouse-server:26.8.10.6",
+      "clickhouse/clickhouse-server:26.8.10.6-alpine",
+      `clickhouse/clickhouse-server@${digest}`,
+      `clickhouse/clickhouse-server:26.8@${digest}`,
+    ]) {
+      assert.equal(loadStackConfig(source({ clickhouseImage: image }), "dev").clickhouseImage, image);
+    }
+    assert.equal(loadStackConfig(source({ grafanaImage: "grafana/grafana:13.3.0" }), "dev").grafanaImage, "grafana/grafana:13.3.0");
   });
 
   test("a clickhouseUrl the client cannot open is rejected with the client's own reason", () => {

@@ -57,6 +57,12 @@ const types = (rs: Recorded[]) => [...new Set(rs.map((r) => r.type))].sort();
 const unwrap = (v: unknown): unknown => (isSecretWrapped(v) ? v.value : v);
 /** A container's env entries, each unwrapped (the list is secret as a whole when one entry is). */
 const envsOf = (inputs: Record<string, unknown>): string[] => (unwrap(inputs["envs"]) as unknown[]).map(unwrap) as string[];
+/** The ingester's rendered YAML config, from the environment variable its entrypoint writes to a file. */
+const ingesterConfigOf = (inputs: Record<string, unknown>): string => {
+  const entry = envsOf(inputs).find((e) => e.startsWith("STREAMSTACK_INGEST_CONFIG="));
+  assert.ok(entry, "the ingester gets its config in STREAMSTACK_INGEST_CONFIG");
+  return entry.slice("STREAMSTACK_INGEST_CONFIG=".length);
+};
 
 describe("default stack (everything in containers)", () => {
   let resources: Recorded[];
@@ -86,7 +92,7 @@ describe("default stack (everything in containers)", () => {
     const ruleGroups = ofType("grafana:alerting/ruleGroup:RuleGroup").map((r) => `grafana:alerting/ruleGroup:RuleGroup ${r.name}`);
     const expected = [
       "streamstack:infra:Secrets secrets",
-      ...["clickhouseAdminPassword", "ingesterPassword", "grafanaReaderPassword", "supersetReaderPassword", "grafanaAdminPassword", "supersetAdminPassword", "supersetSecretKey"].map(
+      ...["clickhouseAdminPassword", "ingesterPassword", "grafanaReaderPassword", "supersetReaderPassword", "grafanaAdminPassword", "grafanaSecretKey", "supersetAdminPassword", "supersetSecretKey"].map(
         (n) => `random:index/randomPassword:RandomPassword ${n}`,
       ),
       "streamstack:infra:Network network",
@@ -145,6 +151,40 @@ describe("default stack (everything in containers)", () => {
     }
   });
 
+  test("every container: no-new-privileges, every capability dropped but what its image needs, memory and CPU limits (issue 13 item 11)", () => {
+    // What each image's start needs, from its entrypoint (docs/deploy.md, "Security settings"):
+    // ClickHouse's runs as root, chowns its directories and switches to the clickhouse user.
+    const expected: Record<string, { adds: string[]; cpus?: string; readOnly: boolean }> = {
+      "clickhouse-server": { adds: ["CHOWN", "DAC_OVERRIDE", "SETGID", "SETUID"], readOnly: false },
+      "grafana-server": { adds: [], cpus: "1", readOnly: false },
+      "superset-server": { adds: [], cpus: "1", readOnly: false },
+      "ingester-server": { adds: [], cpus: "1", readOnly: true },
+    };
+    const containers = ofType(CONTAINER);
+    assert.deepEqual(containers.map((c) => c.name).sort(), Object.keys(expected).sort());
+    for (const c of containers) {
+      const i = c.inputs!;
+      const want = expected[c.name]!;
+      assert.deepEqual(i["securityOpts"], ["no-new-privileges:true"], c.name);
+      assert.deepEqual(i["capabilities"], { drops: ["ALL"], adds: want.adds }, c.name);
+      assert.equal(i["cpus"], want.cpus, c.name);
+      assert.equal(i["readOnly"] ?? false, want.readOnly, c.name);
+      assert.ok(Number(i["memory"]) >= 256, c.name);
+    }
+  });
+
+  test("the ingester: read-only root filesystem, tmpfs where it writes, spool on its volume, config from the environment", () => {
+    const c = find(CONTAINER, "ingester-server").inputs!;
+    assert.equal(c["readOnly"], true);
+    const tmpfs = c["tmpfs"] as Record<string, string>;
+    assert.deepEqual(Object.keys(tmpfs).sort(), ["/etc/ingest", "/tmp"]);
+    for (const options of Object.values(tmpfs)) assert.match(options, /noexec/);
+    // The provider uploads files by copying a tar to "/", which Docker refuses on a read-only
+    // root (moby daemon/archive.go: ErrRootFSReadOnly): nothing is uploaded.
+    assert.equal(c["uploads"], undefined);
+    assert.deepEqual(c["volumes"], [{ volumeName: "streamstack-dev-ingester-spool", containerPath: "/var/lib/ingest" }]);
+  });
+
   test("ClickHouse: admin with access management, nofile 262144, /ping healthcheck, data volume", () => {
     const ch = find(CONTAINER, "clickhouse-server").inputs!;
     const envs = envsOf(ch);
@@ -165,6 +205,29 @@ describe("default stack (everything in containers)", () => {
     assert.ok(envs.includes("GF_PLUGINS_PREINSTALL_AUTO_UPDATE=false"), "the pinned plugin version stays");
     assert.ok(envs.some((e) => e.startsWith("GF_SECURITY_ADMIN_PASSWORD=")));
     assert.ok((g["healthcheck"] as { tests: string[] }).tests.join(" ").includes("/api/health"));
+  });
+
+  test("Grafana: its own generated secret key (not the built-in default), anonymous access off (issue 13 item 9)", () => {
+    const g = find(CONTAINER, "grafana-server").inputs!;
+    assert.ok(isSecretWrapped(g["envs"]), "the env list holding the key is secret");
+    const envs = envsOf(g);
+    assert.ok(envs.includes("GF_AUTH_ANONYMOUS_ENABLED=false"), "anonymous access is off explicitly");
+    const key = envs.find((e) => e.startsWith("GF_SECURITY_SECRET_KEY="))?.slice("GF_SECURITY_SECRET_KEY=".length);
+    assert.equal(key, "rp-grafanaSecretKey-xxxxxxxxxxxxxxxxxxxxxxxx", "the stack's generated grafanaSecretKey");
+    assert.notEqual(key, "SW2YcwTIb9zpOOhoPsMm", "not Grafana's published default (conf/defaults.ini)");
+    // A new key cannot decrypt what the old one encrypted: the datasource, whose password Grafana
+    // encrypts with it, is made again whenever the key changes (its fingerprint, kept secret).
+    const ds = find("grafana:oss/dataSource:DataSource", "grafana-clickhouse");
+    assert.equal(ds.opts.deleteBeforeReplace, true, "same uid: the old one goes first");
+    assert.ok(pulumi.Output.isInstance(ds.opts.replacementTrigger), "a replacement trigger derived from the key");
+  });
+
+  test("Grafana: the datasource's replacement trigger is a secret fingerprint of the key, not the key", async () => {
+    const trigger = find("grafana:oss/dataSource:DataSource", "grafana-clickhouse").opts.replacementTrigger as pulumi.Output<string>;
+    assert.equal(await pulumi.isSecret(trigger), true);
+    const value = await resolve(trigger);
+    assert.match(String(value), /^[0-9a-f]{16}$/);
+    assert.ok(!String(value).includes("rp-grafanaSecretKey"));
   });
 
   test("no image is unpinned: pulled images carry exact versions, built images a content hash", () => {
@@ -262,7 +325,9 @@ describe("default stack (everything in containers)", () => {
     const c = find(CONTAINER, "ingester-server").inputs!;
     assert.ok(isSecretWrapped(c["envs"]), "the env list holding the password is secret");
     assert.match(envsOf(c)[0]!, /^STREAMSTACK_CLICKHOUSE_PASSWORD=/);
-    const upload = (c["uploads"] as Array<{ file: string; content: string }>)[0]!;
+    // The config travels in STREAMSTACK_INGEST_CONFIG now (it was an upload, which a read-only
+    // root refuses): the same checks on its text.
+    const upload = { content: ingesterConfigOf(c) };
     assert.match(upload.content, /password_env: STREAMSTACK_CLICKHOUSE_PASSWORD/);
     assert.match(upload.content, /user: streamstack_ingester/);
     assert.match(upload.content, /host: clickhouse/);
@@ -301,8 +366,10 @@ describe("default stack (everything in containers)", () => {
   test("the ingester runs the image's entry with the uploaded config, spool on a volume", () => {
     const c = find(CONTAINER, "ingester-server").inputs!;
     assert.deepEqual(c["command"], ["--config", "/etc/ingest/config.yaml"]);
-    const upload = (c["uploads"] as Array<{ file: string; content: string }>)[0]!;
+    // The entrypoint writes the config there (a tmpfs), then execs the image's own entrypoint.
+    const upload = { file: /> '([^']+)'/.exec((c["entrypoints"] as string[])[2]!)![1], content: ingesterConfigOf(c) };
     assert.equal(upload.file, "/etc/ingest/config.yaml");
+    assert.match((c["entrypoints"] as string[])[2]!, /exec 'node' '\/app\/ingest\.js' "\$@"$/);
     assert.match(upload.content, /dir: \/var\/lib\/ingest\/spool/);
     assert.deepEqual(c["volumes"], [{ volumeName: "streamstack-dev-ingester-spool", containerPath: "/var/lib/ingest" }]);
   });
@@ -430,6 +497,36 @@ describe("invalid config", () => {
     assert.match(failure.message, /streamstack:grafanaPort/);
     assert.match(failure.message, /streamstack:clickhouseImage: the tag `latest` floats/);
     assert.deepEqual(types(resources), []);
+  });
+});
+
+describe("ClickHouse admin password and the image's users XML (issue 13 item 8)", () => {
+  const chEnvs = (resources: Recorded[]) => envsOf(resources.find((r) => r.type === CONTAINER && r.name === "clickhouse-server")!.inputs!);
+
+  test("refused, naming the setting and never the value, where the entrypoint would write a broken or open users XML", async () => {
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ["", {}, /empty/],
+      ["control\u0001char-in-a-long-password", {}, /control character/],
+      // Images before the entrypoint wrapped the password in CDATA (ClickHouse PR #69301, 24.9)
+      // write it into <password> as it is: < and & break the XML there.
+      ["a<b&c-long-enough-password", { clickhouseImage: "clickhouse/clickhouse-server:23.8.16.40" }, /<, & or \]\]>/],
+      ["a]]>b-long-enough-password", { clickhouseImage: `clickhouse/clickhouse-server@sha256:${"b".repeat(64)}` }, /<, & or \]\]>/],
+    ];
+    for (const [password, settings, reason] of cases) {
+      const { failure, resources } = await run({ ...settings, clickhouseAdminPassword: password }, ["clickhouseAdminPassword"]);
+      assert.ok(failure instanceof Error, `${JSON.stringify(password)} was accepted`);
+      assert.match(failure.message, /streamstack:clickhouseAdminPassword/);
+      assert.match(failure.message, reason);
+      if (password) assert.ok(!failure.message.includes(password), "the message does not print the password");
+      assert.ok(!resources.some((r) => r.type === CONTAINER && r.name === "clickhouse-server" && r.inputs !== undefined), "no ClickHouse container is made");
+    }
+  });
+
+  test("passed verbatim, not escaped, to an image whose entrypoint wraps it in CDATA itself", async () => {
+    const password = "a<b&c]]>d-long-enough-password";
+    const { failure, resources } = await run({ clickhouseAdminPassword: password }, ["clickhouseAdminPassword"]);
+    assert.equal(failure, undefined, String(failure));
+    assert.ok(chEnvs(resources).includes(`CLICKHOUSE_PASSWORD=${password}`));
   });
 });
 

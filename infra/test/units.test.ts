@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { checkPinnedImage, checkPort, hostAddress } from "../components/common";
-import { ingesterHealthProbe } from "../components/ingester";
+import { INGESTER_CONFIG_ENV, ingesterEntrypoint, ingesterHealthProbe } from "../components/ingester";
 import { contentHash, stageContext } from "../components/localImage";
 import { INGESTER_PASSWORD_ENV, renderIngesterConfig } from "../ingesterConfig";
 
@@ -106,6 +106,13 @@ describe("component validators", () => {
     checkPinnedImage("grafana/grafana:13.3.0", "image");
   });
 
+  test("checkPinnedImage refuses floating branch tags, the same rule as the stack config (issue 13 item 8)", () => {
+    assert.throws(() => checkPinnedImage("clickhouse/clickhouse-server:26.8", "image"), /\[image\] is "clickhouse\/clickhouse-server:26.8": .*exact version/);
+    assert.throws(() => checkPinnedImage("grafana/grafana:13.3", "image"), /\[image\].*exact version/);
+    checkPinnedImage("clickhouse/clickhouse-server:26.8.10.6", "image");
+    checkPinnedImage(`grafana/grafana@sha256:${"0".repeat(64)}`, "image");
+  });
+
   test("checkPort refuses numbers outside 1-65535", () => {
     assert.throws(() => checkPort(0, "port"), /\[port\] is 0/);
     assert.throws(() => checkPort(70000, "httpPort"), /\[httpPort\] is 70000/);
@@ -117,6 +124,27 @@ describe("component validators", () => {
     assert.equal(hostAddress("0.0.0.0"), "127.0.0.1");
     assert.equal(hostAddress("::"), "[::1]");
     assert.equal(hostAddress("192.168.1.5"), "192.168.1.5");
+  });
+});
+
+describe("ingester container entrypoint (read-only root: config from the environment)", () => {
+  test("writes the config to its path, then execs the image's entrypoint with the command as arguments", () => {
+    const dir = mkdtempSync(join(tmpdir(), "streamstack-entry-"));
+    try {
+      const configPath = join(dir, "it's here", "config.yaml");
+      mkdirSync(join(dir, "it's here"));
+      const probe = "const fs = require('fs'); process.stdout.write(JSON.stringify({ args: process.argv.slice(1), config: fs.readFileSync(process.argv[1], 'utf8') }))";
+      const [shell, ...rest] = ingesterEntrypoint(configPath, [process.execPath, "-e", probe]);
+      const yaml = "source:\n  type: coinbase\n# a 'quote' and a $dollar\n";
+      const result = spawnSync(shell!, [...rest, configPath], { encoding: "utf8", env: { ...process.env, [INGESTER_CONFIG_ENV]: yaml } });
+      assert.equal(result.status, 0, result.stderr);
+      const out = JSON.parse(result.stdout) as { args: string[]; config: string };
+      assert.deepEqual(out.args, [configPath]);
+      assert.equal(out.config, yaml + "\n");
+      assert.equal(readFileSync(configPath, "utf8"), yaml + "\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -23,10 +23,18 @@ CREATE ROLE IF NOT EXISTS streamstack_reader;
 REVOKE ALL ON *.* FROM streamstack_reader;
 GRANT SELECT ON coinbase_demo.* TO streamstack_reader;
 
+-- Profiles are changed in place: CREATE … IF NOT EXISTS makes a missing one (empty; no user is
+-- bound to it yet), ALTER … SETTINGS then replaces its whole settings list with the one below
+-- (a bare SETTINGS clause is the replacing form: clickhouse.com/docs/reference/statements/alter/
+-- settings-profile). Not CREATE … OR REPLACE: that deletes the profile and inserts a new one
+-- under a new id (ClickHouse src/Access/DiskAccessStorage.cpp, insertNoLock), and the users bound
+-- to the old id would run without these limits until ALTER USER bound them again.
+
 -- readonly = 2: no writes or DDL, but clients may still set per-query settings (Grafana and
 -- Superset both send some). The limits keep one heavy dashboard from starving ingestion;
 -- MAX stops a client from raising them.
-CREATE SETTINGS PROFILE OR REPLACE streamstack_reader_profile SETTINGS
+CREATE SETTINGS PROFILE IF NOT EXISTS streamstack_reader_profile;
+ALTER SETTINGS PROFILE streamstack_reader_profile SETTINGS
     readonly = 2,
     max_execution_time = 30 MAX 120,
     max_memory_usage = 2000000000 MAX 4000000000,
@@ -35,9 +43,11 @@ CREATE SETTINGS PROFILE OR REPLACE streamstack_reader_profile SETTINGS
     max_rows_to_read = 2000000000 MAX 4000000000;
 
 -- The writer batches on the client side, so async inserts stay off; deduplication stays on for
--- the raw table and the materialized views behind it, so a retried batch is stored once.
-CREATE SETTINGS PROFILE OR REPLACE streamstack_writer_profile SETTINGS
+-- the raw table and the materialized views behind it, so a retried batch is stored once. Its
+-- inserts and resume query take seconds; MAX stops the client from lifting the cap.
+CREATE SETTINGS PROFILE IF NOT EXISTS streamstack_writer_profile;
+ALTER SETTINGS PROFILE streamstack_writer_profile SETTINGS
     async_insert = 0,
     insert_deduplicate = 1,
     deduplicate_blocks_in_dependent_materialized_views = 1,
-    max_execution_time = 60;
+    max_execution_time = 60 MAX 300;

@@ -14,7 +14,13 @@ export interface UserSpec {
   readonly role: UserRole;
   /** Plain password; only its SHA-256 leaves this process. */
   readonly password: string;
-  /** Client hosts allowed to log in (default: any). */
+  /**
+   * Client hosts allowed to log in (default: any). The stack leaves it unset on purpose: its
+   * service users are used by containers on the stack network *and* by the post-deploy checks on
+   * the host, whose connections through the published port arrive from the network's gateway
+   * (Docker's userland proxy), an address inside the same subnet; see docs/deploy.md, "Security
+   * settings".
+   */
   readonly hostIp?: string;
 }
 
