@@ -5,7 +5,7 @@
 import { constants } from "node:os";
 import { setDefaultClickHouseLogger } from "../../sql/src/client";
 import { ConfigError, loadConfigFile, parseConfig } from "./config/load";
-import { clientLibraryLevel, createLogger } from "./observability/log";
+import { clientLibraryLevel, createLogger, resolveLogFormat } from "./observability/log";
 import { startIngester, type RunningIngester } from "./main";
 
 const USAGE = `Usage: npm run ingest -- [--config <file.yaml>]
@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const log = createLogger(config.log_level);
+  // Readable lines on a terminal, JSON lines in a container or a pipe (log_format: auto).
+  const log = createLogger(config.log_level, undefined, resolveLogFormat(config.log_format, process.stdout.isTTY === true));
   // @clickhouse/client's own events (a failed request, …) as JSON lines of this log, not its
   // default multi-line stack traces on stderr. A request the library reports as an error is a
   // warning here: the sink retries it and logs at error what needs an operator. Set as the

@@ -21,6 +21,7 @@ import { SpoolBackpressure } from "./runtime/backpressure";
 import { openConfiguredClickHouse, requireSchema } from "./runtime/connect";
 import { healthReport } from "./runtime/health";
 import { Heartbeat } from "./runtime/heartbeat";
+import { ProgressReport } from "./runtime/progress";
 import { Cleanups, Shutdown } from "./runtime/shutdown";
 import { SpoolLock } from "./runtime/spool-lock";
 import { ClickHouseSink, sinkTables, type SinkClient } from "./sinks/clickhouse";
@@ -101,6 +102,7 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
 
   const source = createSource(config, log, metrics);
   const backpressure = new SpoolBackpressure(spool, source, config.spool.max_bytes, log);
+  const progress = new ProgressReport({ metrics, spool, source, log, intervalMs: config.progress.interval_ms });
   const committer = new Committer({
     spool,
     sink,
@@ -109,6 +111,7 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     log,
     onCommit: (block, at) => {
       backpressure.afterCommit();
+      progress.committed(at);
       deps.onCommit?.(block, at);
     },
   });
@@ -141,6 +144,8 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
   });
   heartbeat.start();
   cleanups.add(() => heartbeat.stop());
+  progress.start();
+  cleanups.add(() => progress.stop());
 
   source.start({
     handle: (raw, receivedAt) => {

@@ -4,7 +4,7 @@
 // same defaults as an object given with its keys left out.
 import { z } from "zod";
 import { DATABASE, TABLES } from "../../../sql/src/names";
-import { LOG_LEVELS } from "../observability/log";
+import { LOG_FORMATS, LOG_LEVELS } from "../observability/log";
 import { PRODUCT_ID_PATTERN } from "../pipeline/fields";
 
 const positiveInt = (what: string) =>
@@ -27,6 +27,7 @@ export const DURATION_LIMITS = {
   requestTimeoutMs: { max: HOUR_MS, reads: "1 hour" },
   batchIntervalMs: { max: HOUR_MS, reads: "1 hour" },
   statsIntervalMs: { max: DAY_MS, reads: "1 day" },
+  progressIntervalMs: { max: DAY_MS, reads: "1 day" },
   sinkStuckMs: { max: DAY_MS, reads: "1 day" },
   shutdownTimeoutMs: { max: 10 * MINUTE_MS, reads: "10 minutes" },
 } as const;
@@ -186,6 +187,14 @@ export const configSchema = z.strictObject({
   /** SIGTERM: time allowed to flush before exiting 0 (Docker's default grace is 10 s). */
   shutdown_timeout_ms: duration("a time in milliseconds", DURATION_LIMITS.shutdownTimeoutMs).default(8_000),
   log_level: z.enum(LOG_LEVELS).default("info"),
+  /** json: one JSON object per line; text: readable lines; auto: text on a terminal, json elsewhere (a container's log). */
+  log_format: z.enum(LOG_FORMATS).default("auto"),
+  progress: z
+    .strictObject({
+      /** How often a "progress" line reports received, stored, rate, spool and the source's state. */
+      interval_ms: duration("a time in milliseconds", DURATION_LIMITS.progressIntervalMs).default(10_000),
+    })
+    .prefault({}),
 });
 
 export type IngestConfig = z.infer<typeof configSchema>;
