@@ -7,7 +7,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
+import { createInterface } from "node:readline";
 import { dirname, join, resolve } from "node:path";
+import { PipProgress, pinnedCount } from "./pipProgress";
 
 export const SUPERSET_VERSION = "6.1.0";
 const SUPERSET_DIR = resolve(__dirname, "..");
@@ -91,11 +93,39 @@ export async function ensureSupersetVenv(log: (line: string) => void = console.l
     log(`Installing apache-superset ${SUPERSET_VERSION} into ${VENV_DIR} (first run or constraints changed; about 2 minutes)…`);
     rmSync(VENV_DIR, { recursive: true, force: true });
     run(availability.python, ["-m", "venv", VENV_DIR]);
-    run(join(bin, "pip"), ["install", "--disable-pip-version-check", "--no-input", "-q", "-c", CONSTRAINTS_FILE, ...REQUIREMENTS]);
+    await pipInstall(join(bin, "pip"), ["install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-c", CONSTRAINTS_FILE, ...REQUIREMENTS], log);
     writeFileSync(marker, fingerprint);
     return bin;
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Runs pip, telling its phase and how far it got every 10 s (PipProgress); throws with its last lines on failure. */
+export async function pipInstall(pip: string, args: string[], log: (line: string) => void): Promise<void> {
+  const progress = new PipProgress(pinnedCount(readFileSync(CONSTRAINTS_FILE, "utf8")), Date.now());
+  const tail: string[] = [];
+  const child = spawn(pip, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const onLine = (line: string) => {
+    progress.feed(line);
+    tail.push(line);
+    if (tail.length > 40) tail.shift();
+    const message = progress.message(Date.now());
+    if (message) log(message);
+  };
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on("line", onLine);
+  const timer = setInterval(() => {
+    const message = progress.message(Date.now());
+    if (message) log(message);
+  }, 2_000);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    if (code !== 0) throw new Error(`${pip} ${args.join(" ")} failed (exit ${code}):\n${tail.join("\n")}`);
+  } finally {
+    clearInterval(timer);
   }
 }
 
