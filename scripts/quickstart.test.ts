@@ -41,6 +41,7 @@ describe("README: the first five minutes without Docker", { timeout: 10 * 60_000
     assert.equal(commands[1], "npm run ingest -- --config ingest/examples/synthetic.yaml");
     assert.equal(commands[2], "npm run query -- vwap_5m");
     assert.equal(commands[3], "npm run query -- --list");
+    assert.equal(commands[4], "npm run ingest -- --config ingest/examples/replay.yaml");
   });
 
   test("the synthetic ingester stores ticks into ./data and Ctrl-C stops it with its summary", async () => {
@@ -69,6 +70,15 @@ describe("README: the first five minutes without Docker", { timeout: 10 * 60_000
     const rows = ran.stdout.split("\n").filter((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00\s+(BTC|ETH)-USD\s+\d/.test(l));
     assert.ok(rows.some((r) => r.includes("BTC-USD")) && rows.some((r) => r.includes("ETH-USD")), `a priced bucket for each product:\n${ran.stdout}`);
     console.log(`# ${ran.stdout.trimEnd().split("\n").join("\n# ")}`);
+  });
+
+  test("the shipped session replays into ./data-replay, exits 0, and its candles can be queried", () => {
+    const ran = spawnSync(words(commands[4]!)[0]!, words(commands[4]!).slice(1), { cwd: copy, encoding: "utf8", timeout: 120_000 });
+    assert.equal(ran.status, 0, ran.stdout.slice(-2000) + ran.stderr);
+    assert.match(ran.stdout, /"msg":"stopped".*"stored":36\b/, "the 36 tickers of the session stored");
+    const query = spawnSync("npm", ["run", "--silent", "query", "--", "ohlcv_1m", "--embedded", "./data-replay", "--from", "2026-11-24T21:00:00Z", "--to", "2026-11-24T21:02:00Z", "--format", "csv"], { cwd: copy, encoding: "utf8", timeout: 60_000 });
+    assert.equal(query.status, 0, query.stderr);
+    assert.match(query.stdout, /^2026-11-24 21:00:00,BTC-USD,\d/m);
   });
 
   test("npm run query -- --list lists the questions", () => {
