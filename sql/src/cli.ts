@@ -9,6 +9,7 @@ import { DEFAULT_USERS, type UserSpec } from "./access";
 import { lineLogger, openClickHouse } from "./client";
 import { migrate } from "./runner";
 import { TARGET_OPTIONS, targetFrom } from "./targetOptions";
+import { runCli } from "./cliExit";
 
 const USAGE = `Usage:
   npm run migrate -- --embedded <dir>
@@ -99,12 +100,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      console.error(`migrate failed: ${err.message}`);
-      process.exit(EXIT.failed);
-    },
-  );
-}
+if (require.main === module) runCli(main, "migrate");

@@ -11,6 +11,7 @@ import { lineLogger, openClickHouse } from "./client";
 import { loadQueries, type NamedQuery } from "./queries";
 import { dateTimeParam, formatCsv, formatJson, formatTable, parseTime, runQuery, type QueryWindow } from "./queryRun";
 import { TARGET_OPTIONS, targetFrom } from "./targetOptions";
+import { runCli } from "./cliExit";
 
 /** Where `npm run ingest` keeps its embedded engine when no config says otherwise (ingest/src/config/schema.ts). */
 const DEFAULT_EMBEDDED_DIR = "./data";
@@ -182,12 +183,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      console.error(`query failed: ${err.message}`);
-      process.exit(EXIT.failed);
-    },
-  );
-}
+if (require.main === module) runCli(main, "query");
