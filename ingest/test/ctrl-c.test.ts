@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
 import { one, tempDir } from "./helpers";
-import { REPO } from "./process";
+import { REPO, watchCli } from "./process";
 
 const RUNS = 4;
 
@@ -45,31 +45,20 @@ function uncommittedSpoolBytes(spoolDir: string): number {
 
 async function ctrlC(run: number): Promise<void> {
   const dir = tempDir(`ctrl-c-${run}`);
-  const child = spawn("npm", ["run", "--silent", "ingest", "--", "--config", writeConfig(dir)], { cwd: REPO, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  const logs: Array<Record<string, unknown>> = [];
-  const other: string[] = [];
-  let buffer = "";
+  const { child, logs, stderr: other, waitForLog, exited: childExited } = watchCli(
+    spawn("npm", ["run", "--silent", "ingest", "--", "--config", writeConfig(dir)], { cwd: REPO, detached: true, stdio: ["ignore", "pipe", "pipe"] }),
+  );
+  // Ctrl-C while ticks stream in: SIGINT to every process of the group.
   let signalled = false;
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        other.push(line);
-      }
-    }
-    if (!signalled && logs.some((l) => l.msg === "serving /metrics and /healthz")) {
+  void waitForLog((l) => l.msg === "serving /metrics and /healthz", 60_000).then(
+    () => {
       signalled = true;
-      // Ctrl-C while ticks stream in: SIGINT to every process of the group.
       setTimeout(() => process.kill(-child.pid!, "SIGINT"), 1_000);
-    }
-  });
-  child.stderr.on("data", (chunk: Buffer) => other.push(chunk.toString()));
+    },
+    () => undefined,
+  );
   const guard = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 60_000);
-  const exit = await new Promise<number | string>((resolve) => child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+  const exit = await childExited;
   clearTimeout(guard);
   const context = `run ${run}: ${JSON.stringify(logs.slice(-4))} ${other.join("").slice(0, 800)}`;
 

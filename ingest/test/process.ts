@@ -14,10 +14,16 @@ export interface CliRun {
 }
 
 export function runCli(configPath: string): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "ingest", "src", "cli.ts"), "--config", configPath], {
-    cwd: REPO,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return watchCli(
+    spawn(process.execPath, ["--import", "tsx", join(REPO, "ingest", "src", "cli.ts"), "--config", configPath], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+/** Collects the JSON log lines (and anything else it prints) of a CLI child started with piped output. */
+export function watchCli(child: ChildProcess): CliRun {
   const logs: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const waiters: Array<() => void> = [];
