@@ -22,10 +22,11 @@ die() { echo "streamstack: $*" >&2; exit 1; }
 # The Pulumi CLI: the one on PATH, else the pinned build scripts/pulumi-cli.sh left in .cache/.
 if ! command -v pulumi >/dev/null 2>&1; then
   built="$repo/.cache/pulumi-cli/$pin/bin/pulumi"
-  [[ -x "$built" ]] || die "the Pulumi CLI is not on PATH. Install the pinned version $pin:
+  [[ -x "$built" ]] || die "the Pulumi CLI is not on PATH. Install the pinned version $pin with Pulumi's installer
+(it bundles the Node.js language host that npm run up needs):
   curl -fsSL https://get.pulumi.com | sh -s -- --version $pin    # then: export PATH=\"\$HOME/.pulumi/bin:\$PATH\"
-or, with Go >= 1.26 and no installer, build it (about 3 minutes) and run again:
-  bash scripts/pulumi-cli.sh"
+With Go >= 1.26 and no installer, bash scripts/pulumi-cli.sh builds the same CLI from Go modules
+(about 3 minutes): enough for npm test and npm run stack / config, not for npm run up."
   PATH="$(dirname "$built"):$PATH"
 fi
 command -v node >/dev/null 2>&1 || die "Node.js is not on PATH: install Node 22 LTS (20 works, with an npm engine warning)"

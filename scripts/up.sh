@@ -15,6 +15,17 @@ die() { echo "streamstack: $*" >&2; exit 1; }
 # and tells whether containers are needed (prints "docker" or "no-docker").
 config_json="$("${pulumi_sh[@]}" config --json)"
 need="$(printf '%s' "$config_json" | node --import tsx infra/preflight.ts "$stack")" || exit 1
+# `pulumi up` runs infra/index.ts through Pulumi's Node.js language host, which Pulumi's installer
+# puts next to the CLI. A CLI built from Go modules (scripts/pulumi-cli.sh, for the tests) has none.
+# (scripts/pulumi.sh already found a CLI: on PATH, or the pinned build in .cache/.)
+pin="$(tr -d '[:space:]' < "$repo/scripts/pulumi-version.txt")"
+cli="$(command -v pulumi || echo "$repo/.cache/pulumi-cli/$pin/bin/pulumi")"
+if ! command -v pulumi-language-nodejs >/dev/null 2>&1 && [[ ! -x "$(dirname "$cli")/pulumi-language-nodejs" ]]; then
+  die "the Pulumi CLI at $cli has no Node.js language host (pulumi-language-nodejs) beside it or on PATH, so it cannot run the program.
+Pulumi's installer bundles it: curl -fsSL https://get.pulumi.com | sh -s -- --version $pin
+(a CLI built from Go modules with scripts/pulumi-cli.sh serves the tests, not npm run up)"
+fi
+
 if [[ "$need" == "docker" ]]; then
   command -v docker >/dev/null 2>&1 || die "docker is not on PATH: install Docker Engine or Docker Desktop"
   docker info >/dev/null 2>&1 || die "cannot reach the Docker daemon (docker info failed): start Docker, or check DOCKER_HOST and your permissions"

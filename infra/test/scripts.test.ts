@@ -105,6 +105,14 @@ describe("npm run pulumi / stack / config / up / down with the real Pulumi CLI",
     }
   });
 
+  test("up with a CLI that has no Node.js language host (a Go-module build) says to use Pulumi's installer", async () => {
+    const result = await npmRunner(project, home, { withLanguageHost: false })("up");
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /has no Node\.js language host \(pulumi-language-nodejs\)/);
+    assert.match(result.stderr, /get\.pulumi\.com \| sh -s -- --version \d+\.\d+\.\d+/);
+    assert.doesNotMatch(result.stdout, /Updating \(dev\)/);
+  });
+
   test("down without any earlier up says so instead of creating state", async () => {
     const fresh = cleanCopy("streamstack-down-");
     try {

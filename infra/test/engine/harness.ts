@@ -75,10 +75,10 @@ export type NpmRun = (script: string, args?: string[], extraEnv?: NodeJS.Process
  * test language host, and the SDK's dynamic-provider host (the installer puts it next to the CLI).
  * Asynchronous, so a server in the test's own process (the embedded ClickHouse) keeps answering.
  */
-export function npmRunner(project: string, pulumiHome: string, { withCli = true } = {}): NpmRun {
+export function npmRunner(project: string, pulumiHome: string, { withCli = true, withLanguageHost = true } = {}): NpmRun {
   return (script, args = [], extraEnv = {}) => {
     const sdkDir = dirname(require.resolve("@pulumi/pulumi/package.json"));
-    const path = [...(withCli ? [join(pulumiRoot(), "bin")] : []), LANGUAGE_HOST_DIR, sdkDir, process.env.PATH].join(":");
+    const path = [...(withCli ? [join(pulumiRoot(), "bin")] : []), ...(withLanguageHost ? [LANGUAGE_HOST_DIR] : []), sdkDir, process.env.PATH].join(":");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PATH: path,
