@@ -32,7 +32,8 @@ fi
 command -v node >/dev/null 2>&1 || die "Node.js is not on PATH: install Node 22 LTS (20 works, with an npm engine warning)"
 [[ -d node_modules/@pulumi/pulumi && -d node_modules/tsx ]] || {
   echo "streamstack: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund
+  # To stderr: this script's stdout is the Pulumi command's (up.sh parses `config --json`).
+  npm ci --no-audit --no-fund >&2
 }
 
 mkdir -p "$state_dir"

@@ -19,7 +19,8 @@ need="$(printf '%s' "$config_json" | node --import tsx infra/preflight.ts "$stac
 # puts next to the CLI. A CLI built from Go modules (scripts/pulumi-cli.sh, for the tests) has none.
 # (scripts/pulumi.sh already found a CLI: on PATH, or the pinned build in .cache/.)
 pin="$(tr -d '[:space:]' < "$repo/scripts/pulumi-version.txt")"
-cli="$(command -v pulumi || echo "$repo/.cache/pulumi-cli/$pin/bin/pulumi")"
+# Pulumi looks next to its own executable with symlinks resolved (workspace/plugins.go), so do we.
+cli="$(readlink -f "$(command -v pulumi || echo "$repo/.cache/pulumi-cli/$pin/bin/pulumi")")"
 if ! command -v pulumi-language-nodejs >/dev/null 2>&1 && [[ ! -x "$(dirname "$cli")/pulumi-language-nodejs" ]]; then
   die "the Pulumi CLI at $cli has no Node.js language host (pulumi-language-nodejs) beside it or on PATH, so it cannot run the program.
 Pulumi's installer bundles it: curl -fsSL https://get.pulumi.com | sh -s -- --version $pin

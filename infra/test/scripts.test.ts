@@ -4,13 +4,14 @@
 // the program, and what `npm run up` checks before it starts Pulumi's deployment. The deployment
 // itself, through the same scripts, is infra/test/engine/userCommands.test.ts.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, linkSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadStackConfig } from "../config";
 import { cliConfigSource } from "../preflight";
-import { cleanCopy, cliUnavailable, npmRunner, ok, type NpmRun } from "./engine/harness";
+import { cleanCopy, cliUnavailable, LANGUAGE_HOST_DIR, npmRunner, ok, pulumiRoot, REPO, type NpmRun } from "./engine/harness";
 
 const noCli = cliUnavailable();
 
@@ -111,6 +112,48 @@ describe("npm run pulumi / stack / config / up / down with the real Pulumi CLI",
     assert.match(result.stderr, /has no Node\.js language host \(pulumi-language-nodejs\)/);
     assert.match(result.stderr, /get\.pulumi\.com \| sh -s -- --version \d+\.\d+\.\d+/);
     assert.doesNotMatch(result.stdout, /Updating \(dev\)/);
+  });
+
+  test("a first run that installs npm dependencies keeps them off stdout, which up.sh parses as config JSON", () => {
+    const fresh = cleanCopy("streamstack-npmci-");
+    const fakeBin = mkdtempSync(join(tmpdir(), "streamstack-fake-npm-"));
+    try {
+      rmSync(join(fresh, "node_modules"));
+      // Stands in for `npm ci` (no network in tests): prints as npm does, then installs by linking.
+      writeFileSync(join(fakeBin, "npm"), `#!/bin/sh\necho "added 249 packages in 29s"\nln -s ${JSON.stringify(join(REPO, "node_modules"))} node_modules\n`, { mode: 0o755 });
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: [fakeBin, join(pulumiRoot(), "bin"), process.env.PATH].join(":"), PULUMI_HOME: home };
+      for (const key of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"]) delete env[key];
+      const ran = spawnSync("bash", [join(fresh, "scripts", "pulumi.sh"), "config", "--json"], { cwd: fresh, env, encoding: "utf8", timeout: 120_000 });
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.match(ran.stderr, /installing npm dependencies \(npm ci\)[\s\S]*added 249 packages/);
+      assert.doesNotThrow(() => JSON.parse(ran.stdout), `stdout is config JSON: ${ran.stdout.slice(0, 200)}`);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+      rmSync(fakeBin, { recursive: true, force: true });
+    }
+  });
+
+  test("the language host is found next to a pulumi reached through a symlink, as Pulumi itself finds it", async () => {
+    const install = mkdtempSync(join(tmpdir(), "streamstack-pulumi-install-"));
+    const linkDir = mkdtempSync(join(tmpdir(), "streamstack-pulumi-link-"));
+    try {
+      // An installer's layout: pulumi and the language host side by side; PATH holds only a link to pulumi.
+      // The binary itself (a hard link, or a copy across file systems), not a link to the .cache build.
+      try {
+        linkSync(join(pulumiRoot(), "bin", "pulumi"), join(install, "pulumi"));
+      } catch {
+        copyFileSync(join(pulumiRoot(), "bin", "pulumi"), join(install, "pulumi"));
+      }
+      symlinkSync(join(LANGUAGE_HOST_DIR, "pulumi-language-nodejs"), join(install, "pulumi-language-nodejs"));
+      symlinkSync(join(install, "pulumi"), join(linkDir, "pulumi"));
+      const result = await npmRunner(project, home, { withCli: false, withLanguageHost: false })("up", [], { PATH: [linkDir, process.env.PATH].join(":"), DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+      assert.notEqual(result.status, 0);
+      assert.doesNotMatch(result.stderr, /no Node\.js language host/, "the host beside the resolved pulumi counts");
+      assert.match(result.stderr, /docker is not on PATH|cannot reach the Docker daemon/, "it went on to the Docker check");
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+      rmSync(linkDir, { recursive: true, force: true });
+    }
   });
 
   test("down without any earlier up says so instead of creating state", async () => {

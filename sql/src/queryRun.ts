@@ -54,7 +54,9 @@ export async function runQuery(client: ClickHouseClient, query: NamedQuery, wind
     query: query.sql,
     query_params: paramsFor(query, window),
     format: "JSONCompactEachRowWithNamesAndTypes",
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    // The window's text is UTC; without this the server (and the embedded engine: the process's
+    // TZ) would read it in its own time zone.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0, session_timezone: "UTC" },
   });
   const lines = (await result.text()).split("\n").filter((l) => l.length > 0);
   const [names, types, ...rows] = lines.map((l) => JSON.parse(l) as unknown[]);

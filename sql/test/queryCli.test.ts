@@ -15,8 +15,8 @@ const REPO = resolve(__dirname, "..", "..");
 const START = Date.UTC(2026, 10, 30, 10, 0, 0);
 const WINDOW = ["--from", "2026-11-30T10:00:00Z", "--to", "2026-11-30T11:00:00Z"];
 
-function query(args: string[]) {
-  return spawnSync("npm", ["run", "--silent", "query", "--", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+function query(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync("npm", ["run", "--silent", "query", "--", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000, env });
 }
 
 /** Σ price·size / Σ size per product and 5-minute bucket, from the raw ticks (not from ClickHouse). */
@@ -61,6 +61,14 @@ describe("npm run query", () => {
       if (want === undefined) assert.equal(row.vwap, null, row.bucket);
       else assert.ok(Math.abs(row.vwap! - want) < 1e-6 * want, `${row.bucket}: ${row.vwap} vs ${want}`);
     }
+  });
+
+  test("the window is UTC whatever the machine's time zone", () => {
+    const inUtc = query(["vwap_5m", "--embedded", dir, ...WINDOW, "--products", "ETH-USD", "--format", "csv"], { ...process.env, TZ: "UTC" });
+    const inTokyo = query(["vwap_5m", "--embedded", dir, ...WINDOW, "--products", "ETH-USD", "--format", "csv"], { ...process.env, TZ: "Asia/Tokyo" });
+    assert.equal(inTokyo.status, 0, inTokyo.stderr);
+    assert.equal(inTokyo.stdout, inUtc.stdout);
+    assert.match(inTokyo.stdout, /^2026-11-30 10:00:00,ETH-USD,/m);
   });
 
   test("the default table shows a header, the rows, their count and the window", () => {
