@@ -25,7 +25,7 @@ function replayFile(): { path: string; valid: number } {
 async function run(faults: Faults, extra: Record<string, unknown> = {}, corrupt?: (line: string) => string) {
   const { path, valid } = replayFile();
   const config = testConfig({ source: { type: "replay", path }, ...extra });
-  const handle = { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+  const handle = engine.handle;
   const faulty = faultyClient(engine.client, faults);
   const wrap = corrupt
     ? {
@@ -91,7 +91,7 @@ test("a slow ClickHouse backs rows up (bounded memory, the rest on disk) and sti
   const seenUncached: number[] = [];
   const { path, valid } = replayFile();
   const config = testConfig({ source: { type: "replay", path }, batch: { max_rows: 200, max_interval_ms: 50, max_buffered_rows: 400 } });
-  const handle = { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+  const handle = engine.handle;
   const ingester = await startIngester(config, {
     clickhouse: handle,
     wrapClient: (c) => faultyClient(engine.client, faults) ?? c,
@@ -126,7 +126,7 @@ test("a row ClickHouse refuses is found by splitting the batch and dead-lettered
 test("SIGTERM-style stop while ClickHouse hangs: stops within the deadline, and the next start stores the rows once", async () => {
   const { path, valid } = replayFile();
   const spoolDir = tempDir("spool");
-  const handle = { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+  const handle = engine.handle;
   const stuck = { ...noFaults(), hangNext: 1_000_000 };
   const first = await startIngester(
     testConfig({

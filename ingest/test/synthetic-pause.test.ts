@@ -66,7 +66,7 @@ async function runFlatOut(faults: Faults, seconds: number, shutdownMs: number): 
   });
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger("info", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const handle = { client: engine.client, kind: "embedded" as const, close: async () => undefined };
+  const handle = engine.handle;
   const ingester = await startIngester(config, { clickhouse: handle, wrapClient: () => faultyClient(engine.client, faults), defaultMetrics: false, log });
 
   // From the moment the source runs: perf_hooks' event-loop delay histogram, plus a 10 ms

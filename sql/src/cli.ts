@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`--retention-days ${o["retention-days"]}: expected a whole number of days (0 = keep forever)`);
     return EXIT.badArguments;
   }
-  const embedded = target.embedded;
+  const embedded = target.embeddedDir !== undefined;
   const manageAccess = !embedded && !o["no-users"];
   const users = manageAccess ? usersFromEnv(process.env) : [];
 

@@ -64,9 +64,8 @@ export function embeddedHolder(dir: string): number | undefined {
 }
 
 /** An embedded directory another process holds, told as what to do. */
-function lockedMessage(url: string): string | undefined {
-  if (!url.startsWith("chdb:")) return undefined;
-  const dir = url.slice("chdb:".length);
+function lockedMessage(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
   const pid = embeddedHolder(dir);
   if (pid === undefined) return undefined;
   return (
@@ -76,8 +75,7 @@ function lockedMessage(url: string): string | undefined {
 }
 
 /** A query must not create an empty engine where the user expected data. */
-function missingEmbedded(url: string): string | undefined {
-  const dir = url.slice("chdb:".length);
+function missingEmbedded(dir: string): string | undefined {
   if (existsSync(dir)) return undefined;
   return `No embedded ClickHouse at ${dir}: npm run ingest creates it (see README, "Without Docker"), or name another with --embedded <dir>.`;
 }
@@ -157,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Checked before opening: the engine would otherwise create an empty directory, or print its
   // own lock error.
-  const unusable = target.embedded ? (missingEmbedded(target.url) ?? lockedMessage(target.url)) : undefined;
+  const unusable = target.embeddedDir !== undefined ? (missingEmbedded(target.embeddedDir) ?? lockedMessage(target.embeddedDir)) : undefined;
   if (unusable !== undefined) {
     console.error(unusable);
     return EXIT.failed;
@@ -166,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     handle = await openClickHouse({ url: target.url, username: target.username, password: target.password, application: "streamstack-query", logger: lineLogger() });
   } catch (err) {
-    console.error(lockedMessage(target.url) ?? `cannot open ClickHouse at ${target.url}: ${(err as Error).message}`);
+    console.error(lockedMessage(target.embeddedDir) ?? `cannot open ClickHouse at ${target.url}: ${(err as Error).message}`);
     return EXIT.failed;
   }
   try {
@@ -176,7 +174,7 @@ async function main(argv: string[]): Promise<number> {
     if (parsed.format === "table") console.log(`window: ${dateTimeParam(parsed.window.fromMs)} to ${dateTimeParam(parsed.window.toMs)} UTC (--from / --to)`);
     return EXIT.ok;
   } catch (err) {
-    console.error(lockedMessage(target.url) ?? `query ${parsed.name} failed: ${(err as Error).message.split("\n")[0]}`);
+    console.error(lockedMessage(target.embeddedDir) ?? `query ${parsed.name} failed: ${(err as Error).message.split("\n")[0]}`);
     return EXIT.failed;
   } finally {
     await handle.close();

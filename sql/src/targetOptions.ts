@@ -27,7 +27,8 @@ export interface TargetProblem {
 
 export interface Target {
   readonly url: string;
-  readonly embedded: boolean;
+  /** The embedded engine's directory as given; undefined for a server (--url). */
+  readonly embeddedDir?: string;
   readonly username?: string;
   readonly password?: string;
 }
@@ -47,11 +48,11 @@ export function targetFrom(values: TargetValues, env: NodeJS.ProcessEnv, fallbac
   }
   if (values.url !== undefined) {
     const problem = urlProblem(values.url);
-    return problem === undefined ? { url: values.url, embedded: false, username: values.user, password } : { problem: `--url ${values.url}: ${problem}` };
+    return problem === undefined ? { url: values.url, username: values.user, password } : { problem: `--url ${values.url}: ${problem}` };
   }
   const problem = embeddedDirProblem(embeddedDir!);
   // One line, naming the option and the value as given.
-  return problem === undefined ? { url: embeddedUrl(embeddedDir!), embedded: true } : { problem: `--embedded${embeddedDir ? ` ${embeddedDir}` : ""}: ${problem}` };
+  return problem === undefined ? { url: embeddedUrl(embeddedDir!), embeddedDir } : { problem: `--embedded${embeddedDir ? ` ${embeddedDir}` : ""}: ${problem}` };
 }
 
 /** What is wrong with --url, or undefined when it is an http(s) URL of a host. */
