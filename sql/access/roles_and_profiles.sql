@@ -3,9 +3,10 @@
 -- running the migrator again changes the grants. Users are created by the runner with the
 -- passwords it is given (see sql/src/access.ts); they get one of these roles and profiles.
 
--- The ingester: writes raw ticks and its own operational tables, reads only what it needs to
--- resume after a restart (the last stored sequence per product). Materialized views run with
--- their definer's rights, so no grant on the rollups is needed.
+-- The ingester: writes raw ticks, trades, backfill gaps and its own operational tables, reads
+-- only what it needs to resume after a restart (the last stored sequence per product) and to
+-- store every trade once (the identities already in trades, the gaps still open). Materialized
+-- views run with their definer's rights, so no grant on the rollups is needed.
 CREATE ROLE IF NOT EXISTS streamstack_writer;
 REVOKE ALL ON *.* FROM streamstack_writer;
 -- Every column but ingested_at: the server stamps it, and the rollups' views split rows between
@@ -17,8 +18,16 @@ GRANT INSERT ON coinbase_demo.ingest_dead_letters TO streamstack_writer;
 GRANT INSERT ON coinbase_demo.sequence_gaps TO streamstack_writer;
 GRANT INSERT ON coinbase_demo.ingest_stats TO streamstack_writer;
 GRANT SELECT(product_id, sequence, trade_id, time) ON coinbase_demo.coinbase_ticker TO streamstack_writer;
+-- Trades: every column but ingested_at, for the same reason as above (it is also the version
+-- ReplacingMergeTree keeps the newest copy by). The ingester reads trades to check each block's
+-- identities (product_id, trade_id) before inserting, and backfill_gaps to resume open gaps.
+GRANT INSERT(product_id, trade_id, time, price, size, side, maker_order_id, taker_order_id, sequence, source)
+    ON coinbase_demo.trades TO streamstack_writer;
+GRANT INSERT ON coinbase_demo.backfill_gaps TO streamstack_writer;
+GRANT SELECT ON coinbase_demo.trades TO streamstack_writer;
+GRANT SELECT ON coinbase_demo.backfill_gaps TO streamstack_writer;
 
--- Grafana and Superset: read the database, nothing else.
+-- Grafana and Superset: read the database (every table, the trades tables and rollups included), nothing else.
 CREATE ROLE IF NOT EXISTS streamstack_reader;
 REVOKE ALL ON *.* FROM streamstack_reader;
 GRANT SELECT ON coinbase_demo.* TO streamstack_reader;

@@ -19,6 +19,13 @@ export const TABLES = {
   tradesPerMinute: "trades_per_minute",
   vwap5m: "vwap_5m",
   ohlcv1m: "ohlcv_1m",
+  /** Every trade once, from `matches` and the REST backfill (006). */
+  trades: "trades",
+  /** Each trade_id gap and its backfill state: detected, filling, filled, abandoned (007). */
+  backfillGaps: "backfill_gaps",
+  /** Exact rollups from trades, fed by materialized views (008–009). */
+  tradeOhlcv1m: "trade_ohlcv_1m",
+  tradeVwap5m: "trade_vwap_5m",
   /** The migration ledger (sql/src/runner.ts). */
   migrations: "schema_migrations",
 } as const;

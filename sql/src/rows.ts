@@ -31,3 +31,39 @@ export interface TickerRow {
   best_ask: number;
   best_ask_size: number;
 }
+
+// Rows of coinbase_demo.trades (sql/migrations/006_…): one per trade, from the `matches` channel
+// or the REST backfill.
+
+/**
+ * The trades table's columns the ingester writes, in the order of a trade's TabSeparated line.
+ * Identity first (time, product_id, trade_id), where the pipeline reads it back cheaply. Prices and
+ * sizes are the exchange's decimal text, stored as Decimal(38, 12): exact sums, no float rounding.
+ */
+export const TRADE_COLUMNS = [
+  "time", "product_id", "trade_id", "price", "size", "side", "maker_order_id", "taker_order_id", "sequence", "source",
+] as const;
+
+/** Where a trade row came from. */
+export const TRADE_SOURCES = ["ws", "rest"] as const;
+export type TradeSource = (typeof TRADE_SOURCES)[number];
+
+/** Digits a price or size may have after the point (the columns' scale); more is refused, never truncated. */
+export const TRADE_DECIMAL_SCALE = 12;
+
+/** A trade as the table's row (ingested_at is set by the server). Decimals stay text: they are exact. */
+export interface TradeRow {
+  time: string;
+  product_id: string;
+  trade_id: number;
+  price: string;
+  size: string;
+  /** The maker order's side, as Coinbase sends it (`buy` = a down-tick). */
+  side: "buy" | "sell";
+  /** Null for a REST row: the REST API does not give order ids. */
+  maker_order_id: string | null;
+  taker_order_id: string | null;
+  /** The feed's sequence of the match message; 0 for a REST row (the REST API has none). */
+  sequence: number;
+  source: TradeSource;
+}

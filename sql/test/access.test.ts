@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { accessStatements, DEFAULT_USERS, sha256Hex, userStatements, validateUser } from "../src/access";
+import { TRADE_COLUMNS } from "../src/rows";
 import { migrate } from "../src/runner";
 import { openTestEngine, suiteEngine } from "../testing/engine";
 
@@ -83,18 +84,36 @@ describe("settings profiles are changed in place (issue 13 item 12)", () => {
 });
 
 describe("users as code", () => {
-  test("the writer may insert only its four tables and read only what resuming needs", () => {
+  test("the writer may insert only its six tables and read only what resuming and the trade identity check need", () => {
     const grants = accessStatements().filter((s) => /^GRANT/.test(s) && /streamstack_writer/.test(s));
     const inserts = grants.filter((g) => /^GRANT INSERT/.test(g)).map((g) => /ON (\S+) TO/.exec(g)![1]);
-    assert.deepEqual(inserts.sort(), ["coinbase_demo.coinbase_ticker", "coinbase_demo.ingest_dead_letters", "coinbase_demo.ingest_stats", "coinbase_demo.sequence_gaps"]);
+    assert.deepEqual(inserts.sort(), [
+      "coinbase_demo.backfill_gaps", "coinbase_demo.coinbase_ticker", "coinbase_demo.ingest_dead_letters", "coinbase_demo.ingest_stats",
+      "coinbase_demo.sequence_gaps", "coinbase_demo.trades",
+    ]);
     assert.ok(!grants.some((g) => /GRANT ALL|ON \*\.\*|ON coinbase_demo\.\*/.test(g)), "no broad grant");
-    assert.ok(!grants.find((g) => g.includes("coinbase_ticker") && g.startsWith("GRANT INSERT"))!.includes("ingested_at"), "ingested_at is server-set");
-    assert.ok(grants.filter((g) => /^GRANT SELECT/.test(g)).every((g) => /SELECT\(product_id, sequence, trade_id, time\)/.test(g)));
+    for (const table of ["coinbase_ticker", "trades"]) {
+      const insert = grants.find((g) => g.includes(`coinbase_demo.${table} `) && g.startsWith("GRANT INSERT("));
+      assert.ok(insert && !insert.includes("ingested_at"), `${table}: a column list without ingested_at (server-set)`);
+    }
+    const selects = grants.filter((g) => /^GRANT SELECT/.test(g)).map((g) => g.replace(/\s+/g, " "));
+    assert.deepEqual(selects.sort(), [
+      "GRANT SELECT ON coinbase_demo.backfill_gaps TO streamstack_writer",
+      "GRANT SELECT ON coinbase_demo.trades TO streamstack_writer",
+      "GRANT SELECT(product_id, sequence, trade_id, time) ON coinbase_demo.coinbase_ticker TO streamstack_writer",
+    ]);
   });
 
-  test("readers get SELECT on the database and a readonly = 2 profile with limits", () => {
+  test("the trades grant names every column the ingester writes (TRADE_COLUMNS), so its TabSeparated insert is allowed", () => {
+    const grant = accessStatements().find((s) => s.startsWith("GRANT INSERT(") && s.includes("coinbase_demo.trades "))!;
+    const columns = /INSERT\(([^)]*)\)/.exec(grant)![1]!.split(",").map((c) => c.trim());
+    assert.deepEqual([...columns].sort(), [...TRADE_COLUMNS].sort());
+  });
+
+  test("readers get SELECT on the database (the trades tables and rollups included) and a readonly = 2 profile with limits", () => {
     const all = accessStatements();
     assert.ok(all.includes("GRANT SELECT ON coinbase_demo.* TO streamstack_reader"));
+    assert.deepEqual(all.filter((s) => /TO streamstack_reader$/.test(s)), ["GRANT SELECT ON coinbase_demo.* TO streamstack_reader"], "one grant, which covers every table of the database");
     // The ALTER holds the settings now (the CREATE before it only makes a missing profile, issue 13 item 12).
     const profile = all.find((s) => s.startsWith("ALTER SETTINGS PROFILE streamstack_reader_profile"))!;
     for (const setting of ["readonly = 2", "max_execution_time", "max_memory_usage", "max_result_rows"]) assert.ok(profile.includes(setting), setting);

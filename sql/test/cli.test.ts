@@ -26,7 +26,7 @@ test("migrate --embedded twice: full schema, second run applies nothing", async 
     const engine = await openTestEngine({ dir });
     try {
       const r = await engine.client.query({ query: "SELECT count() AS n FROM system.tables WHERE database = 'coinbase_demo'", format: "JSONEachRow" });
-      assert.equal(Number((await r.json<{ n: string }>())[0]!.n), 11, "7 tables, 3 views, the ledger");
+      assert.equal(Number((await r.json<{ n: string }>())[0]!.n), 17, "11 tables, 5 views, the ledger");
     } finally {
       await engine.close({ keepDir: true });
     }

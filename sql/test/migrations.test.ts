@@ -38,9 +38,11 @@ describe("migration runner", () => {
     const result = await migrate(engine.client, FAST);
     const files = loadMigrations().map((m) => m.name);
     assert.deepEqual(result.applied, files);
+    assert.deepEqual(files.map((f) => f.slice(0, 3)), ["001", "002", "003", "004", "005", "006", "007", "008", "009"]);
     assert.deepEqual(result.alreadyApplied, []);
     const tables = (await schemaSnapshot(engine.client)).map((t) => t.split(":")[0]);
-    for (const table of ["coinbase_ticker", "ingest_dead_letters", "sequence_gaps", "ingest_stats", "trades_per_minute", "trades_per_minute_mv", "vwap_5m", "vwap_5m_mv", "ohlcv_1m", "ohlcv_1m_mv"]) {
+    for (const table of ["coinbase_ticker", "ingest_dead_letters", "sequence_gaps", "ingest_stats", "trades_per_minute", "trades_per_minute_mv", "vwap_5m", "vwap_5m_mv", "ohlcv_1m", "ohlcv_1m_mv",
+                         "trades", "backfill_gaps", "trade_ohlcv_1m", "trade_ohlcv_1m_mv", "trade_vwap_5m", "trade_vwap_5m_mv"]) {
       assert.ok(tables.includes(table), `table ${table} exists after migrating`);
     }
     // 'started' + 'applied' per migration
