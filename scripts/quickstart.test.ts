@@ -39,7 +39,7 @@ describe("README: the first five minutes without Docker", { timeout: 10 * 60_000
   test("README shows the offline commands this test runs", () => {
     assert.equal(commands[0], "npm ci");
     assert.equal(commands[1], "npm run ingest -- --config ingest/examples/synthetic.yaml");
-    assert.equal(commands[2], "npm run query -- vwap_5m");
+    assert.equal(commands[2], "npm run query -- trade_vwap_5m");
     assert.equal(commands[3], "npm run query -- --list");
     assert.equal(commands[4], "npm run ingest -- --config ingest/examples/replay.yaml");
   });
@@ -64,7 +64,7 @@ describe("README: the first five minutes without Docker", { timeout: 10 * 60_000
     assert.ok(summary && Number(summary[1]) > 50, `a summary with stored > 50: ${out.slice(-1000)}`);
   });
 
-  test("npm run query -- vwap_5m prints a VWAP per product from ./data", () => {
+  test("npm run query -- trade_vwap_5m prints an exact VWAP per product from ./data (the synthetic feed's trades)", () => {
     const ran = spawnSync(words(commands[2]!)[0]!, words(commands[2]!).slice(1), { cwd: copy, encoding: "utf8", timeout: 120_000 });
     assert.equal(ran.status, 0, ran.stderr);
     const rows = ran.stdout.split("\n").filter((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00\s+(BTC|ETH)-USD\s+\d/.test(l));

@@ -13,10 +13,13 @@ import type { IngestConfig, SourceConfig } from "./config/schema";
 import { startHttp, type HealthReport, type HttpEndpoint } from "./observability/http";
 import { createLogger, type Logger } from "./observability/log";
 import { IngestMetrics } from "./observability/metrics";
+import { rowCount } from "./pipeline/block-text";
 import { Committer, type QueuedBlock } from "./pipeline/committer";
 import { MAX_DAYS_PER_BLOCK, Pipeline } from "./pipeline/pipeline";
 import { Spool, type Recovered } from "./pipeline/spool";
-import { FeedTracker, type TrackerSeed } from "./pipeline/tracker";
+import { FeedTracker, type TrackerSeed, type TradeGap, type TradeSeed } from "./pipeline/tracker";
+import { startBackfill } from "./runtime/backfill";
+import type { Backfiller } from "./backfill/backfiller";
 import { SpoolBackpressure } from "./runtime/backpressure";
 import { openConfiguredClickHouse, requireSchema } from "./runtime/connect";
 import { healthReport } from "./runtime/health";
@@ -98,7 +101,8 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     quarantine: (table, line) => spool.quarantine(`refused-by-${table}`, line),
   });
   await requireSchema(sink, config);
-  const tracker = await seededTracker(config, sink, recovered);
+  let backfill: Backfiller | undefined;
+  const tracker = await seededTracker(config, sink, recovered, (gap) => backfill?.detected(gap));
 
   const source = createSource(config, log, metrics);
   const backpressure = new SpoolBackpressure(spool, source, config.spool.max_bytes, log);
@@ -130,6 +134,8 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     ...resumePoint(config.source, recovered, log),
   });
 
+  backfill = startBackfill(config, { pipeline, committer, sink, log, metrics, startOffset: spool.writeOffset });
+
   const health = () => healthReport({ source, committer, sink, sinkStuckMs: config.health.sink_stuck_ms });
   const http = await serveHttp(config, { metrics, health, log, cleanups });
   const heartbeat = new Heartbeat({
@@ -156,7 +162,7 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     connectionLost: () => pipeline.connectionLost(),
   });
 
-  const shutdown = new Shutdown({ source, pipeline, committer, sink, heartbeat, cleanups, metrics, log, timeoutMs: config.shutdown_timeout_ms, spoolDir: config.spool.dir });
+  const shutdown = new Shutdown({ source, backfill, pipeline, committer, sink, heartbeat, cleanups, metrics, log, timeoutMs: config.shutdown_timeout_ms, spoolDir: config.spool.dir });
   shutdown.followSource();
   return { metrics, httpPort: http?.port, done: shutdown.done, health, stop: (reason) => shutdown.requested(reason) };
 }
@@ -176,8 +182,8 @@ function openSpool(config: IngestConfig, log: Logger): { spool: Spool; recovered
     log.warn("the last write before the crash was cut short: its rows are cut off, and the replay reads those messages again", { ...cutTurn });
   }
   const recoveredRows = blocks.reduce((n, b) => n + b.rows, 0);
-  if (recoveredRows > 0 || openLines.ticker.length > 0) {
-    log.info("replaying the spool", { blocks: blocks.length, rows: recoveredRows, open_rows: openLines.ticker.length + openLines.dead.length + openLines.gap.length });
+  if (recoveredRows > 0 || rowCount(openLines) > 0) {
+    log.info("replaying the spool", { blocks: blocks.length, rows: recoveredRows, open_rows: rowCount(openLines) });
   }
   return opened;
 }
@@ -209,12 +215,17 @@ function resumePoint(source: SourceConfig, recovered: Recovered, log: Logger): {
   return { sourceIdentity, resumeAfter: position.n };
 }
 
-/** Dedup state from the newest tickers stored in ClickHouse and still waiting in the spool. */
-async function seededTracker(config: IngestConfig, sink: ClickHouseSink, recovered: Recovered): Promise<FeedTracker> {
-  const tracker = new FeedTracker();
+/**
+ * Feed state from the newest tickers and trades stored in ClickHouse and still waiting in the
+ * spool: outage windows and trade gaps start there.
+ */
+async function seededTracker(config: IngestConfig, sink: ClickHouseSink, recovered: Recovered, onTradeGap: (gap: TradeGap) => void): Promise<FeedTracker> {
+  const tracker = new FeedTracker({ recentIds: config.dedup.recent_ids, onTradeGap });
   const seeds: TrackerSeed[] = await sink.newestTickers();
   for (const [productId, t] of recovered.newestTicker) seeds.push({ productId, sequence: t.sequence, time: t.time });
-  tracker.seed(seeds, { recordRestartGap: config.source.type === "coinbase" });
+  const trades: TradeSeed[] = await sink.newestTrades();
+  for (const [productId, t] of recovered.newestTrade) trades.push({ productId, tradeId: t.tradeId, time: t.time });
+  tracker.seed(seeds, { recordRestartGap: config.source.type === "coinbase" }, trades);
   return tracker;
 }
 

@@ -36,7 +36,7 @@ function writeConfig(dir: string, source: Record<string, unknown>): string {
 }
 
 const match = (tradeId: number, sequence: number, time: string) =>
-  JSON.stringify({ type: "match", trade_id: tradeId, maker_order_id: "m", taker_order_id: "t", side: "sell", size: "0.01", price: "91200.00", product_id: "BTC-USD", sequence, time });
+  JSON.stringify({ type: "match", trade_id: tradeId, maker_order_id: "ac928c66-ca53-498f-9c13-a110027a60e8", taker_order_id: "132fb6ae-456b-4654-b4e0-d681ac05cea1", side: "sell", size: "0.01", price: "91200.00", product_id: "BTC-USD", sequence, time });
 
 test("a replay config into an embedded path stores every valid tick once, dead-letters every bad line, records every gap, exits 0", async () => {
   const dir = tempDir("cli-replay");
@@ -80,6 +80,8 @@ test("a replay config into an embedded path stores every valid tick once, dead-l
         ["matches", "trade_id", 712000106, 712000110, 3],
       ],
     );
+    const trades = await rows<{ trade_id: string; source: string }>(engine.client, "SELECT trade_id, source FROM coinbase_demo.trades ORDER BY trade_id");
+    assert.deepEqual(trades.map((t) => [Number(t.trade_id), t.source]), [712000100, 712000101, 712000105, 712000106, 712000110].map((id) => [id, "ws"]));
     const stats = await one<{ c: string; stored: string }>(engine.client, "SELECT count() AS c, max(stored) AS stored FROM coinbase_demo.ingest_stats");
     assert.ok(Number(stats.c) >= 1, "an ingest_stats row is written (at least the final one)");
     assert.equal(Number(stats.stored), 36 + 5_000);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { openTestEngine } from "../../sql/testing/engine";
 import { realisticTickers } from "../../sql/testing/ticks";
+import { emptyBlockLines } from "../src/pipeline/block-text";
 import { Spool } from "../src/pipeline/spool";
 import { metricValue, one, tempDir, writeCliConfig } from "./helpers";
 import { runCli } from "./process";
@@ -19,9 +20,9 @@ test("a turn whose position record a crash cut off is cut off when its source re
     const dir = tempDir("spool-turn");
     const dead = (i: number) => JSON.stringify({ reason: `bad ${i}` });
     const opened = Spool.open(dir, OPTS);
-    opened.spool.appendTurn({ ticker: [], dead: [dead(1)], gap: [] }, source ? { source, n: 5 } : { n: 5 });
+    opened.spool.appendTurn({ ...emptyBlockLines(), dead: [dead(1)] }, source ? { source, n: 5 } : { n: 5 });
     const block = opened.spool.seal()!;
-    opened.spool.appendTurn({ ticker: [], dead: [dead(2)], gap: [] }, source ? { source, n: 9 } : { n: 9 });
+    opened.spool.appendTurn({ ...emptyBlockLines(), dead: [dead(2)] }, source ? { source, n: 9 } : { n: 9 });
     opened.spool.close();
     // The next turn's write, cut by kill -9 after its rows and before its position record.
     const segment = join(dir, readdirSync(dir).find((f) => f.endsWith(".wal"))!);

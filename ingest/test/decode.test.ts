@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { openMigratedEngine } from "../../sql/testing/engine";
 import { prng } from "../../sql/src/prng";
 import { TICKER_COLUMNS } from "../../sql/src/rows";
-import { decode, decodeParsed, tickerRowOf } from "../src/pipeline/decode";
+import { decodeRestTrade, decode, decodeParsed, tickerRowOf } from "../src/pipeline/decode";
 import { fastTicker } from "../src/pipeline/fast-ticker";
 import { realisticTickers, sampleLines } from "../../sql/testing/ticks";
 import { rows } from "./helpers";
@@ -95,10 +95,19 @@ test("time fractions are normalised to microseconds", () => {
   assert.equal(at("2026-11-24T21:00:00.123456789Z"), "2026-11-24 21:00:00.123456");
 });
 
-test("matches and last_match carry trade ids; error messages keep message and reason", () => {
-  const match = decode('{"type":"match","trade_id":10,"sequence":50,"product_id":"BTC-USD","time":"2026-11-24T21:00:00.1Z","price":"1","size":"1","side":"buy"}');
-  assert.deepEqual(match, { kind: "match", productId: "BTC-USD", tradeId: 10, sequence: 50, time: "2026-11-24 21:00:00.100000" });
-  assert.equal(decode('{"type":"last_match","trade_id":9,"sequence":40,"product_id":"BTC-USD","time":"2026-11-24T21:00:00Z"}').kind, "match");
+test("matches and last_match become trade rows (exact decimals, order ids); error messages keep message and reason", () => {
+  const match = decode(
+    '{"type":"match","trade_id":10,"sequence":50,"maker_order_id":"AC928C66-ca53-498f-9c13-a110027a60e8","taker_order_id":"132fb6ae-456b-4654-b4e0-d681ac05cea1","product_id":"BTC-USD","time":"2026-11-24T21:00:00.1Z","price":"91203.1600","size":"0.000000000001","side":"buy"}',
+  );
+  assert.deepEqual(match, {
+    kind: "match",
+    productId: "BTC-USD",
+    tradeId: 10,
+    sequence: 50,
+    time: "2026-11-24 21:00:00.100000",
+    line: "2026-11-24 21:00:00.100000\tBTC-USD\t10\t91203.16\t0.000000000001\tbuy\tac928c66-ca53-498f-9c13-a110027a60e8\t132fb6ae-456b-4654-b4e0-d681ac05cea1\t50\tws",
+  });
+  assert.equal(decode('{"type":"last_match","trade_id":9,"sequence":40,"product_id":"BTC-USD","time":"2026-11-24T21:00:00Z","price":"1","size":"2","side":"sell"}').kind, "match");
   assert.deepEqual(decode(sampleLines().at(-1)!), { kind: "error", message: "Failed to subscribe: FOO-BAR is not a valid product" });
 });
 
@@ -232,4 +241,26 @@ test("ClickHouse reads every decimal of a line to the very double JavaScript rea
   } finally {
     await engine.close();
   }
+});
+
+test("a trade's price or size is kept exact: more digits than the column's scale are refused, not rounded", () => {
+  const base = { type: "match", trade_id: 1, sequence: 2, product_id: "ETH-USD", time: "2026-11-24T21:00:00.000001Z", price: "3104.3", size: "1", side: "sell" };
+  const reason = (fields: Record<string, unknown>) => {
+    const d = decode(JSON.stringify({ ...base, ...fields }));
+    return d.kind === "invalid" ? d.reason : d.kind;
+  };
+  assert.equal(reason({ size: "0.0000000000001" }), 'match.size: "0.0000000000001" has more than 12 digits after the point (the column\'s scale); it is not rounded');
+  assert.equal(reason({ size: "1.5000000000000" }), "match", "trailing zeros are not digits of the value");
+  assert.equal(reason({ price: "1e5" }), 'match.price: expected a decimal string such as "91203.16", got "1e5"');
+  assert.equal(reason({ price: "-1" }), 'match.price: expected a decimal string such as "91203.16", got "-1"');
+  assert.equal(reason({ side: "up" }), 'match.side: expected "buy" or "sell", got "up"');
+  assert.equal(reason({ maker_order_id: "x'; DROP" }), 'match.maker_order_id: expected an order id (a UUID), got "x\'; DROP"');
+});
+
+test("a REST trade decodes to the same row shape, source rest, no order ids, sequence 0", () => {
+  const d = decodeRestTrade("BTC-USD", { time: "2020-03-20T00:36:59.860Z", trade_id: 86327327, price: "6225.32000000", size: "0.06469797", side: "sell" });
+  assert.equal(d.kind, "match");
+  assert.equal(d.kind === "match" && d.line, "2020-03-20 00:36:59.860000\tBTC-USD\t86327327\t6225.32\t0.06469797\tsell\t\\N\t\\N\t0\trest");
+  const bad = decodeRestTrade("BTC-USD", { time: "2020-03-20T00:36:59.860Z", trade_id: "86327327", price: "1", size: "1", side: "sell" });
+  assert.deepEqual(bad, { kind: "invalid", reason: 'rest trade.trade_id: expected a whole number >= 0, got "86327327"' });
 });

@@ -87,7 +87,10 @@ export async function one<T>(client: ClickHouseClient, query: string): Promise<T
   return r[0]!;
 }
 
-const INGEST_TABLES = ["coinbase_ticker", "ingest_dead_letters", "sequence_gaps", "ingest_stats", "trades_per_minute", "vwap_5m", "ohlcv_1m"];
+const INGEST_TABLES = [
+  "coinbase_ticker", "ingest_dead_letters", "sequence_gaps", "ingest_stats", "trades_per_minute", "vwap_5m", "ohlcv_1m",
+  "trades", "backfill_gaps", "trade_ohlcv_1m", "trade_vwap_5m",
+];
 
 export async function truncateAll(client: ClickHouseClient): Promise<void> {
   for (const t of INGEST_TABLES) await client.command({ query: `TRUNCATE TABLE coinbase_demo.${t}` });

@@ -58,7 +58,7 @@ interface Observed {
 async function runFlatOut(faults: Faults, seconds: number, shutdownMs: number): Promise<Observed> {
   const spoolDir = tempDir("synthetic-pause");
   const config = testConfig({
-    source: { type: "synthetic", rate: RATE, products: ["BTC-USD", "ETH-USD"] },
+    source: { type: "synthetic", rate: RATE, products: ["BTC-USD", "ETH-USD"], matches: false },
     spool: { dir: spoolDir, max_bytes: MAX_BYTES },
     batch: { max_rows: BLOCK_ROWS, max_interval_ms: 100 },
     metrics: { enabled: false },
@@ -123,7 +123,7 @@ test("synthetic source flat out against a 1 MiB spool, slow ClickHouse (100 ms p
 });
 
 test("the source itself: a pause from inside handle() stops it at that message; resume continues; a limit hands over exactly that many", async () => {
-  const source = new SyntheticSource({ type: "synthetic", rate: 1_000_000, products: ["BTC-USD"], seed: 1, limit: 50_000 });
+  const source = new SyntheticSource({ type: "synthetic", rate: 1_000_000, products: ["BTC-USD"], seed: 1, limit: 50_000, matches: false });
   let tickers = 0;
   let pauses = 0;
   let afterPause = 0;
@@ -155,7 +155,7 @@ test("the source itself: a pause from inside handle() stops it at that message; 
 });
 
 test("the source itself, flat out with nothing pausing it: one chain of slices, the event loop turns at least every 200 ms", async (t) => {
-  const source = new SyntheticSource({ type: "synthetic", rate: RATE, products: ["BTC-USD"], seed: 1 });
+  const source = new SyntheticSource({ type: "synthetic", rate: RATE, products: ["BTC-USD"], seed: 1, matches: false });
   let messages = 0;
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();

@@ -29,6 +29,7 @@ export const DURATION_LIMITS = {
   statsIntervalMs: { max: DAY_MS, reads: "1 day" },
   progressIntervalMs: { max: DAY_MS, reads: "1 day" },
   sinkStuckMs: { max: DAY_MS, reads: "1 day" },
+  restGiveUpMs: { max: DAY_MS, reads: "1 day" },
   shutdownTimeoutMs: { max: 10 * MINUTE_MS, reads: "10 minutes" },
 } as const;
 
@@ -58,6 +59,27 @@ export const backoffSchema = z.strictObject({
 export type BackoffConfig = z.infer<typeof backoffSchema>;
 const backoffOrDefault = backoffSchema.prefault({});
 
+/**
+ * Filling trade_id gaps from Coinbase's REST API. Its public endpoints allow 10 requests/s per IP,
+ * bursts of 15 (docs.cdp.coinbase.com/exchange/rest-api/rate-limits); the defaults use half, so
+ * other tools on the same address keep room.
+ */
+const backfillSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  rest_url: z.string().regex(/^https?:\/\/\S+$/, { error: "expected an http(s) URL such as https://api.exchange.coinbase.com" }).default("https://api.exchange.coinbase.com"),
+  requests_per_second: z.number({ error: "expected requests per second > 0 and at most 10 (Coinbase's public limit)" }).positive({ error: "expected requests per second > 0 and at most 10 (Coinbase's public limit)" }).max(10, { error: "expected requests per second > 0 and at most 10 (Coinbase's public limit)" }).default(5),
+  burst: positiveInt("a whole number of requests > 0").max(15, { error: "expected at most 15 (Coinbase's public burst)" }).default(5),
+  /** Trades per request (Coinbase allows at most 1000). */
+  page_size: positiveInt("a whole number 1-1000").max(1000, { error: "expected a whole number 1-1000 (Coinbase's limit)" }).default(1000),
+  request_timeout_ms: duration("a timeout in milliseconds", DURATION_LIMITS.requestTimeoutMs).default(10_000),
+  /** REST failing (429, 5xx, network) without a break for this long abandons the gap, reported in backfill_gaps. */
+  give_up_after_ms: duration("a time in milliseconds", DURATION_LIMITS.restGiveUpMs).default(5 * MINUTE_MS),
+  /** A larger gap is abandoned at once (1,000 requests at the default page size). */
+  max_trades_per_gap: positiveInt("a whole number of trades > 0").default(1_000_000),
+  retry: backoffSchema.prefault({ initial_ms: 1_000 }),
+});
+export type BackfillConfig = z.infer<typeof backfillSchema>;
+
 const coinbaseSource = z.strictObject({
   type: z.literal("coinbase"),
   wss_url: z.string().regex(/^wss?:\/\/\S+$/, { error: "expected a websocket URL (wss://… or ws://…)" }).default("wss://ws-feed.exchange.coinbase.com"),
@@ -76,6 +98,8 @@ const coinbaseSource = z.strictObject({
   /** No message for this long → reconnect. Heartbeats arrive every second per product. */
   watchdog_seconds: duration("a number of seconds", DURATION_LIMITS.watchdogSeconds).default(10),
   backoff: backoffOrDefault,
+  /** Fills gaps in `matches` trade_ids (needs the matches channel). */
+  backfill: backfillSchema.prefault({}),
 });
 
 const replaySource = z.strictObject({
@@ -88,13 +112,15 @@ const replaySource = z.strictObject({
 
 const syntheticSource = z.strictObject({
   type: z.literal("synthetic"),
-  /** Messages per second (all products together). */
+  /** Tickers per second (all products together); with `matches`, each comes after its 1–3 trades. */
   rate: z.number({ error: "expected a rate in messages per second > 0" }).positive({ error: "expected a rate in messages per second > 0" }).default(100),
   products: z.array(productId).min(1, { error: "expected at least one product id" }).default(["BTC-USD", "ETH-USD"]),
   /** Stop (and exit 0 once stored) after this many ticks; absent = run until stopped. */
   limit: positiveInt("a whole number > 0").optional(),
   /** Seed of the generator, so runs can be repeated. */
   seed: z.number().int().default(1),
+  /** Also generate every trade as a `match` message (the trades table and exact VWAP). */
+  matches: z.boolean().default(true),
 });
 
 export const sourceSchema = z.discriminatedUnion("type", [coinbaseSource, replaySource, syntheticSource], {
@@ -176,6 +202,15 @@ export const configSchema = z.strictObject({
       interval_ms: duration("a time in milliseconds", DURATION_LIMITS.statsIntervalMs).default(5_000),
       /** Name of this process in ingest_stats (default: host name). */
       instance: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  dedup: z
+    .strictObject({
+      /**
+       * Identities (sequence, trade_id) remembered per product and channel to drop repeats before
+       * the spool. A repeat of an older one is still left out at insert time (asked of the table).
+       */
+      recent_ids: positiveInt("a whole number > 0").max(10_000_000, { error: "expected at most 10000000 (memory: about 60 bytes each)" }).default(16_384),
     })
     .prefault({}),
   health: z

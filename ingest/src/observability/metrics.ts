@@ -24,6 +24,8 @@ export class IngestMetrics {
   private readonly reconnects: Counter;
   private readonly insertErrors: Counter<"class">;
   private readonly dropped: Counter;
+  private readonly restRequests: Counter<"outcome">;
+  private readonly backfillStates: Counter<"state">;
   readonly spoolBytes: Gauge;
   readonly bufferedRows: Gauge;
   readonly sourceConnected: Gauge;
@@ -53,6 +55,8 @@ export class IngestMetrics {
     this.reconnects = new Counter({ name: "ingest_reconnects_total", help: "Connections lost and retried", registers });
     this.insertErrors = new Counter({ name: "ingest_insert_errors_total", help: "Failed insert attempts, by class", labelNames: ["class"], registers });
     this.dropped = new Counter({ name: "ingest_rows_dropped_total", help: "Rows that could not be stored nor dead-lettered (logged)", registers });
+    this.restRequests = new Counter({ name: "ingest_backfill_requests_total", help: "Requests to Coinbase's REST API by the trade backfill, by outcome", labelNames: ["outcome"], registers });
+    this.backfillStates = new Counter({ name: "ingest_backfill_gaps_total", help: `Trade gaps that reached a state (detected, filling, filled, abandoned) in ${TABLES.backfillGaps}`, labelNames: ["state"], registers });
     this.spoolBytes = new Gauge({ name: "ingest_spool_bytes", help: "Bytes in the spool not yet committed", registers });
     this.bufferedRows = new Gauge({ name: "ingest_buffered_rows", help: "Rows waiting for ClickHouse (in memory or on disk)", registers });
     this.sourceConnected = new Gauge({ name: "ingest_source_connected", help: "1 while the source is connected and subscribed", registers });
@@ -90,6 +94,12 @@ export class IngestMetrics {
   gap(kind: string): void {
     this.totals.gaps++;
     this.gaps.inc({ kind });
+  }
+  restRequest(outcome: string): void {
+    this.restRequests.inc({ outcome });
+  }
+  backfillState(state: string): void {
+    this.backfillStates.inc({ state });
   }
   reconnect(): void {
     this.totals.reconnects++;

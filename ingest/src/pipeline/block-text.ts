@@ -1,8 +1,12 @@
 // A block's rows as they travel from the spool to a sink: per table, the lines in the form they
-// are sent in (a ticker as its TabSeparated line, the others as JSON).
+// are sent in (tickers and trades as TabSeparated lines, the others as JSON).
 
-export type TableKey = "ticker" | "dead" | "gap";
-export const TABLE_KEYS: readonly TableKey[] = ["ticker", "dead", "gap"];
+export type TableKey = "ticker" | "trade" | "dead" | "gap" | "backfill";
+/**
+ * Tables in the order a block commits them: a backfill state row ("filled") comes after the
+ * trades it counts, so a crash between the two never shows a gap filled without its trades.
+ */
+export const TABLE_KEYS: readonly TableKey[] = ["ticker", "trade", "dead", "gap", "backfill"];
 
 export type BlockLines = Record<TableKey, string[]>;
 
@@ -18,7 +22,22 @@ export interface RowText {
 export type BlockText = Record<TableKey, RowText>;
 
 export function emptyBlockText(): BlockText {
-  return { ticker: { chunks: [], rows: 0 }, dead: { chunks: [], rows: 0 }, gap: { chunks: [], rows: 0 } };
+  return { ticker: noRows(), trade: noRows(), dead: noRows(), gap: noRows(), backfill: noRows() };
+}
+
+function noRows(): RowText {
+  return { chunks: [], rows: 0 };
+}
+
+export function emptyBlockLines(): BlockLines {
+  return { ticker: [], trade: [], dead: [], gap: [], backfill: [] };
+}
+
+/** Rows of all tables. */
+export function rowCount(lines: BlockLines): number {
+  let n = 0;
+  for (const key of TABLE_KEYS) n += lines[key].length;
+  return n;
 }
 
 /** Lines as one chunk of text. */
@@ -28,7 +47,7 @@ export function rowText(lines: readonly string[]): RowText {
 
 /** A block's lines as text (e.g. rows read back from disk). */
 export function blockTextOf(lines: BlockLines): BlockText {
-  return { ticker: rowText(lines.ticker), dead: rowText(lines.dead), gap: rowText(lines.gap) };
+  return { ticker: rowText(lines.ticker), trade: rowText(lines.trade), dead: rowText(lines.dead), gap: rowText(lines.gap), backfill: rowText(lines.backfill) };
 }
 
 /** The lines of a table's text (the rare path: ClickHouse refused a batch and it is bisected). */

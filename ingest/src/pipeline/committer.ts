@@ -33,6 +33,7 @@ export class Committer {
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private idleWaiters: Array<() => void> = [];
+  private offsetWaiters: Array<{ offset: number; resolve: () => void }> = [];
   /** When the last block was committed (or the committer started). */
   lastCommitAt = Date.now();
 
@@ -60,6 +61,18 @@ export class Committer {
     this.kick();
   }
 
+  /**
+   * Resolves once everything before spool offset `offset` is committed (e.g. the rows a crashed
+   * run left in the spool), or rejects with InsertAborted if the committer is abandoned first.
+   */
+  committedThrough(offset: number): Promise<void> {
+    if (this.options.spool.committedOffset >= offset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.offsetWaiters.push({ offset, resolve });
+      this.abort.signal.addEventListener("abort", () => reject(new InsertAborted("stopped before the spool's earlier rows were committed")), { once: true });
+    });
+  }
+
   /** Resolves once every queued block is committed. */
   idle(): Promise<void> {
     if (this.queue.length === 0) return Promise.resolve();
@@ -76,6 +89,14 @@ export class Committer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
+  }
+
+  private wakeOffsetWaiters(): void {
+    if (this.offsetWaiters.length === 0) return;
+    const committed = this.options.spool.committedOffset;
+    const due = this.offsetWaiters.filter((w) => w.offset <= committed);
+    this.offsetWaiters = this.offsetWaiters.filter((w) => w.offset > committed);
+    for (const w of due) w.resolve();
   }
 
   private kick(): void {
@@ -114,6 +135,7 @@ export class Committer {
         continue;
       }
       failures = 0;
+      this.wakeOffsetWaiters();
       const now = Date.now();
       this.lastCommitAt = now;
       if (block.text) this.cachedRows -= block.rows;

@@ -6,10 +6,10 @@
 // path (`fast-ticker.ts`) reads a ticker in Coinbase's own shape with one regular expression and
 // hands anything else to the reference, so every reason for refusing a message comes from one
 // place. A test holds the two to the same output over generated and mutated messages.
-import type { Decoded, DecodedTicker } from "./decoded";
+import type { Decoded, DecodedTicker, DecodedTrade } from "./decoded";
 import { fastTicker } from "./fast-ticker";
 import { decimalText, isIsoTime, isoToClickhouse, isProductId } from "./fields";
-import { TICKER_COLUMNS, type TickerRow } from "../../../sql/src/rows";
+import { TICKER_COLUMNS, TRADE_DECIMAL_SCALE, type TickerRow, type TradeSource } from "../../../sql/src/rows";
 
 const DECIMAL = /^\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
@@ -37,13 +37,7 @@ export function decodeParsed(raw: string): Decoded {
         return ticker(m);
       case "match":
       case "last_match":
-        return {
-          kind: "match",
-          productId: product(m),
-          tradeId: wholeNumber("trade_id", m.trade_id),
-          sequence: wholeNumber("sequence", m.sequence),
-          time: clickhouseTime("time", m.time),
-        };
+        return trade(m, product(m), "ws");
       case "heartbeat":
         return { kind: "heartbeat", productId: product(m), sequence: wholeNumber("sequence", m.sequence), time: clickhouseTime("time", m.time) };
       case "subscriptions":
@@ -93,6 +87,61 @@ const TEXT_COLUMNS: ReadonlySet<string> = new Set(["time", "product_id", "side"]
 /** The TabSeparated line of a row (the inverse of tickerRowOf), e.g. for rows kept in an older spool format. */
 export function tickerLineOf(row: TickerRow): string {
   return TICKER_COLUMNS.map((c) => row[c]).join("\t");
+}
+
+/**
+ * A trade of the REST backfill (`GET /products/{id}/trades` items: time, trade_id, price, size,
+ * side; no order ids, no sequence), checked like a websocket match. `productId` is the one asked for.
+ */
+export function decodeRestTrade(productId: string, item: unknown): DecodedTrade | { kind: "invalid"; reason: string } {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return { kind: "invalid", reason: `rest trade: not a JSON object: ${show(item)}` };
+  try {
+    return trade(item as Record<string, unknown>, productId, "rest");
+  } catch (err) {
+    if (err instanceof Invalid) return { kind: "invalid", reason: `rest trade.${err.message}` };
+    throw err;
+  }
+}
+
+function trade(m: Record<string, unknown>, productId: string, source: TradeSource): DecodedTrade {
+  const tradeId = wholeNumber("trade_id", m.trade_id);
+  const sequence = source === "ws" ? wholeNumber("sequence", m.sequence) : 0;
+  const time = clickhouseTime("time", m.time);
+  const side = m.side;
+  if (side !== "buy" && side !== "sell") throw new Invalid(`side: expected "buy" or "sell", got ${show(side)}`);
+  const line = [
+    time, productId, tradeId, exactDecimal("price", m.price), exactDecimal("size", m.size), side,
+    orderId("maker_order_id", m.maker_order_id), orderId("taker_order_id", m.taker_order_id), sequence, source,
+  ].join("\t");
+  return { kind: "match", productId, tradeId, sequence, time, line };
+}
+
+const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** Integer digits Decimal(38, 12) holds. */
+const MAX_INTEGER_DIGITS = 38 - TRADE_DECIMAL_SCALE;
+
+/**
+ * A trade's price or size as exact decimal text for a Decimal(38, 12) column. ClickHouse would
+ * silently truncate digits beyond the scale, so such a value is refused instead of changed.
+ */
+function exactDecimal(key: string, v: unknown): string {
+  const text = typeof v === "number" && Number.isFinite(v) && v >= 0 ? `${v}` : v;
+  const match = typeof text === "string" ? PLAIN_DECIMAL.exec(text) : null;
+  if (!match) throw new Invalid(`${key}: expected a decimal string such as "91203.16", got ${show(v)}`);
+  const integer = match[1]!.replace(/^0+(?=\d)/, "");
+  const fraction = (match[2] ?? "").replace(/0+$/, "");
+  if (fraction.length > TRADE_DECIMAL_SCALE) throw new Invalid(`${key}: ${show(v)} has more than ${TRADE_DECIMAL_SCALE} digits after the point (the column's scale); it is not rounded`);
+  if (integer.length > MAX_INTEGER_DIGITS) throw new Invalid(`${key}: ${show(v)} has more than ${MAX_INTEGER_DIGITS} digits before the point`);
+  return fraction.length > 0 ? `${integer}.${fraction}` : integer;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An order id (a UUID), or \N (NULL) when the message has none (REST trades). */
+function orderId(key: string, v: unknown): string {
+  if (v === undefined || v === null) return "\\N";
+  if (typeof v !== "string" || !UUID.test(v)) throw new Invalid(`${key}: expected an order id (a UUID), got ${show(v)}`);
+  return v.toLowerCase();
 }
 
 function product(m: Record<string, unknown>): string {

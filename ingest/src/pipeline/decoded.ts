@@ -15,9 +15,21 @@ export interface DecodedTicker {
   line: string;
 }
 
+/** A trade: a websocket `match`/`last_match`, or a trade from the REST backfill. */
+export interface DecodedTrade {
+  kind: "match";
+  productId: string;
+  tradeId: number;
+  /** The feed's sequence; 0 for a REST trade. */
+  sequence: number;
+  time: string;
+  /** The row as one TabSeparated line in TRADE_COLUMNS order (same guarantee as a ticker's line: nothing to escape). */
+  line: string;
+}
+
 export type Decoded =
   | DecodedTicker
-  | { kind: "match"; productId: string; tradeId: number; sequence: number; time: string }
+  | DecodedTrade
   | { kind: "heartbeat"; productId: string; sequence: number; time: string }
   | { kind: "subscriptions" }
   | { kind: "error"; message: string }

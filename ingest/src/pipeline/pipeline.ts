@@ -8,9 +8,9 @@
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import type { Committer, QueuedBlock } from "./committer";
-import { blockTextOf, emptyBlockText, TABLE_KEYS, type BlockLines, type BlockText, type TableKey } from "./block-text";
+import { blockTextOf, emptyBlockLines, emptyBlockText, rowCount, TABLE_KEYS, type BlockLines, type BlockText, type TableKey } from "./block-text";
 import { decode } from "./decode";
-import type { Decoded } from "./decoded";
+import type { Decoded, DecodedTrade } from "./decoded";
 import type { Spool } from "./spool";
 import { toClickhouseTime, type FeedTracker, type GapRow } from "./tracker";
 
@@ -55,7 +55,7 @@ export class Pipeline {
   private open: BlockText = emptyBlockText();
   private openRows = 0;
   /** Rows of this event-loop turn, not yet in the spool nor in `open`. */
-  private pending: BlockLines = { ticker: [], dead: [], gap: [] };
+  private pending: BlockLines = emptyBlockLines();
   private pendingRows = 0;
   private flushScheduled = false;
   private readonly flushSoon = () => this.flush();
@@ -74,8 +74,8 @@ export class Pipeline {
   constructor(private readonly options: PipelineOptions) {
     if (options.recoveredOpen) {
       this.open = blockTextOf(options.recoveredOpen);
-      this.openRows = this.open.ticker.rows + this.open.dead.rows + this.open.gap.rows;
-      for (const line of options.recoveredOpen.ticker) this.openDays.add(line.slice(0, 10));
+      this.openRows = rowCount(options.recoveredOpen);
+      for (const line of [...options.recoveredOpen.ticker, ...options.recoveredOpen.trade]) this.openDays.add(line.slice(0, 10));
       if (this.openRows > 0) this.startBlockClock();
     }
   }
@@ -98,7 +98,7 @@ export class Pipeline {
     switch (decoded.kind) {
       case "ticker": {
         if (tracker.ticker(decoded.productId, decoded.sequence, decoded.time, gaps)) {
-          this.beforeTickOn(decoded.time.slice(0, 10));
+          this.beforeRowOn(decoded.time.slice(0, 10));
           this.append("ticker", decoded.line);
           this.openReceivedAt.push(receivedAt);
         } else {
@@ -107,7 +107,12 @@ export class Pipeline {
         break;
       }
       case "match":
-        if (!tracker.match(decoded.productId, decoded.tradeId, decoded.sequence, decoded.time, gaps)) metrics.duplicate("matches");
+        if (tracker.match(decoded.productId, decoded.tradeId, decoded.sequence, decoded.time, gaps)) {
+          this.beforeRowOn(decoded.time.slice(0, 10));
+          this.append("trade", decoded.line);
+        } else {
+          metrics.duplicate("matches");
+        }
         break;
       case "heartbeat":
         tracker.heartbeat(decoded.productId, decoded.sequence, decoded.time, gaps);
@@ -140,6 +145,47 @@ export class Pipeline {
     return decoded;
   }
 
+  /**
+   * Trades fetched by the REST backfill: each one not already taken is stored (source "rest").
+   * Returns how many were new, or undefined once the pipeline is closed (nothing was taken).
+   */
+  backfilled(trades: readonly DecodedTrade[]): number | undefined {
+    if (this.closed) return undefined;
+    let added = 0;
+    for (const trade of trades) {
+      if (!this.options.tracker.restTrade(trade.productId, trade.tradeId)) {
+        this.options.metrics.duplicate("matches");
+        continue;
+      }
+      this.beforeRowOn(trade.time.slice(0, 10));
+      this.append("trade", trade.line);
+      added++;
+    }
+    this.afterAppend();
+    return added;
+  }
+
+  /** A REST trade the decoder refused: dead-lettered like any bad message. */
+  rejectedBackfillTrade(raw: string, reason: string): void {
+    if (this.closed) return;
+    this.deadLetter(raw, reason, Date.now(), "coinbase-rest");
+    this.options.metrics.deadLettered("decode");
+    this.afterAppend();
+  }
+
+  /** A backfill state row (backfill_gaps); false once the pipeline is closed. */
+  recordBackfillState(row: object): boolean {
+    if (this.closed) return false;
+    this.append("backfill", JSON.stringify(row));
+    this.afterAppend();
+    return true;
+  }
+
+  private afterAppend(): void {
+    if (this.openRows >= this.options.maxRows) this.seal();
+    else if (this.pendingRows >= FLUSH_ROWS) this.flush();
+  }
+
   /** The source lost its connection: the next message per product closes an outage window. */
   connectionLost(): void {
     this.options.tracker.connectionLost();
@@ -163,8 +209,8 @@ export class Pipeline {
     this.options.committer.enqueue(block);
   }
 
-  /** A tick of `day` joins the open block: first sealed if that would make it span too many days. */
-  private beforeTickOn(day: string): void {
+  /** A tick or trade of `day` joins the open block: first sealed if that would make it span too many days. */
+  private beforeRowOn(day: string): void {
     if (this.openDays.has(day)) return;
     if (this.openDays.size >= this.options.maxDaysPerBlock) this.seal();
     this.openDays.add(day);
@@ -230,11 +276,11 @@ export class Pipeline {
     this.closed = true;
   }
 
-  private deadLetter(raw: string, reason: string, receivedAt: number): void {
+  private deadLetter(raw: string, reason: string, receivedAt: number, source: string = this.options.sourceName): void {
     const kept = raw.length > MAX_DEAD_LETTER_CHARS ? `${raw.slice(0, MAX_DEAD_LETTER_CHARS)}…[${raw.length - MAX_DEAD_LETTER_CHARS} more characters cut]` : raw;
     this.append(
       "dead",
-      JSON.stringify({ received_at: toClickhouseTime(receivedAt), source: this.options.sourceName, reason: wellFormed(reason), raw: wellFormed(kept) }),
+      JSON.stringify({ received_at: toClickhouseTime(receivedAt), source, reason: wellFormed(reason), raw: wellFormed(kept) }),
     );
   }
 

@@ -27,11 +27,11 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, join } from "node:path";
-import { TICKER_COLUMNS, type TickerRow } from "../../../sql/src/rows";
-import { TABLE_KEYS, type BlockLines, type TableKey } from "./block-text";
+import { TICKER_COLUMNS, TRADE_COLUMNS, type TickerRow } from "../../../sql/src/rows";
+import { emptyBlockLines, TABLE_KEYS, type BlockLines, type TableKey } from "./block-text";
 import { tickerLineOf, tickerRowOf } from "./decode";
 
-const TAG: Record<TableKey, string> = { ticker: "R", dead: "D", gap: "G" };
+const TAG: Record<TableKey, string> = { ticker: "R", trade: "M", dead: "D", gap: "G", backfill: "B" };
 const MARKER = "#\n";
 /** First byte of a line moved to quarantine/ (the rest of it is spaces). */
 const QUARANTINED = "!";
@@ -85,6 +85,8 @@ export interface Recovered {
   readonly openLines: BlockLines;
   /** Newest ticker (sequence, time) per product among all uncommitted rows. */
   readonly newestTicker: Map<string, { sequence: number; time: string }>;
+  /** Newest trade (trade_id, time) per product among all uncommitted rows. */
+  readonly newestTrade: Map<string, { tradeId: number; time: string }>;
   /** Where the last run's source had got (from the spool, or the checkpoint when all is committed). */
   readonly position: SourcePosition | undefined;
   /**
@@ -102,7 +104,7 @@ interface Checkpoint {
 
 /** A line of a segment, read. */
 type Line =
-  | { readonly kind: "row"; readonly key: TableKey; readonly text: string; readonly ticker?: TickerRow }
+  | { readonly kind: "row"; readonly key: TableKey; readonly text: string; readonly ticker?: TickerRow; readonly trade?: TradeIdentity }
   | { readonly kind: "marker" }
   | { readonly kind: "position"; readonly position: SourcePosition }
   | { readonly kind: "blank" }
@@ -115,6 +117,7 @@ type DamagedRange = { start: number; end: number; lines: number; reason: string;
 interface Scan {
   readonly blocks: BlockRange[];
   readonly newestTicker: Map<string, { sequence: number; time: string }>;
+  readonly newestTrade: Map<string, { tradeId: number; time: string }>;
   /** Where the open block starts, and its rows so far. */
   blockStart: number;
   open: Line[];
@@ -165,6 +168,16 @@ export class Spool {
     const spool = new Spool(dir, options, checkpoint);
     const recovered = spool.recover();
     return { spool, recovered };
+  }
+
+  /** The global offset everything before which is committed. */
+  get committedOffset(): number {
+    return this.committed;
+  }
+
+  /** The global offset the next write goes to. */
+  get writeOffset(): number {
+    return this.offset;
   }
 
   get uncommittedBytes(): number {
@@ -231,7 +244,7 @@ export class Spool {
 
   /** Reads a sealed block's rows back from disk; a line that cannot be read is moved to quarantine/. */
   read(block: BlockRange): BlockLines {
-    const lines: BlockLines = { ticker: [], dead: [], gap: [] };
+    const lines: BlockLines = emptyBlockLines();
     const base = this.segmentBases().filter((b) => b <= block.start).pop();
     if (base === undefined) throw new Error(`spool: no segment holds offset ${block.start} (spool.dir ${this.dir})`);
     const path = this.segmentPath(base);
@@ -280,11 +293,12 @@ export class Spool {
       this.openSegment(this.committed);
       this.openStart = this.committed;
       this.lastPosition = this.checkpointPosition;
-      return { blocks: [], openLines: { ticker: [], dead: [], gap: [] }, newestTicker: new Map(), position: this.checkpointPosition };
+      return { blocks: [], openLines: emptyBlockLines(), newestTicker: new Map(), newestTrade: new Map(), position: this.checkpointPosition };
     }
     const scan: Scan = {
       blocks: [],
       newestTicker: new Map(),
+      newestTrade: new Map(),
       blockStart: this.committed,
       open: [],
       position: this.checkpointPosition,
@@ -293,14 +307,14 @@ export class Spool {
     };
     for (const base of bases) this.scanSegment(base, scan);
     const cutTurn = this.cutIncompleteTurn(last, scan);
-    const openLines: BlockLines = { ticker: [], dead: [], gap: [] };
+    const openLines: BlockLines = emptyBlockLines();
     for (const line of scan.open) if (line.kind === "row") openLines[line.key].push(line.text);
-    noteTickers(scan.newestTicker, scan.open);
+    noteNewest(scan, scan.open);
     this.openSegment(last);
     this.openStart = scan.blockStart;
     this.openRows = scan.open.length;
     this.lastPosition = scan.position;
-    return { blocks: scan.blocks, openLines, newestTicker: scan.newestTicker, position: scan.position, ...(cutTurn ? { cutTurn } : {}) };
+    return { blocks: scan.blocks, openLines, newestTicker: scan.newestTicker, newestTrade: scan.newestTrade, position: scan.position, ...(cutTurn ? { cutTurn } : {}) };
   }
 
   /** Reads one segment's uncommitted lines into `scan`; damaged lines go to quarantine/, a torn last line is cut off. */
@@ -437,10 +451,15 @@ function parseLine(line: string, deep: boolean): Line {
         const ticker = checkedTicker(jsonObject(body) as unknown as TickerRow);
         return { kind: "row", key: "ticker", text: tickerLineOf(ticker), ticker };
       }
+      case "M": {
+        const trade = tradeIdentity(body);
+        return deep ? { kind: "row", key: "trade", text: body, trade } : { kind: "row", key: "trade", text: body };
+      }
       case "D":
       case "G":
+      case "B":
         jsonObject(body);
-        return { kind: "row", key: tag === "D" ? "dead" : "gap", text: body };
+        return { kind: "row", key: tag === "D" ? "dead" : tag === "G" ? "gap" : "backfill", text: body };
       case "P": {
         const p = jsonObject(body);
         if (!Number.isSafeInteger(p.n) || (p.source !== undefined && typeof p.source !== "string")) throw new Error(`not a source position: ${body.slice(0, 120)}`);
@@ -454,7 +473,31 @@ function parseLine(line: string, deep: boolean): Line {
   }
 }
 
-const TAG_NAMES: Record<string, string> = { R: "ticker row", T: "ticker row (JSON)", D: "dead letter", G: "gap row", P: "source position" };
+const TAG_NAMES: Record<string, string> = {
+  R: "ticker row",
+  T: "ticker row (JSON)",
+  M: "trade row",
+  D: "dead letter",
+  G: "gap row",
+  B: "backfill state row",
+  P: "source position",
+};
+
+interface TradeIdentity {
+  readonly productId: string;
+  readonly tradeId: number;
+  readonly time: string;
+}
+
+/** A trade line's identity (time, product_id, trade_id lead the line), its shape checked. */
+function tradeIdentity(body: string): TradeIdentity {
+  const fields = body.split("\t");
+  if (fields.length !== TRADE_COLUMNS.length) throw new Error(`not a trade line (${fields.length} fields, expected ${TRADE_COLUMNS.length}): ${body.slice(0, 120)}`);
+  const [time, productId, id] = fields as [string, string, string];
+  const tradeId = Number(id);
+  if (!TIME_TEXT.test(time) || productId.length === 0 || !Number.isSafeInteger(tradeId) || tradeId < 0) throw new Error(`not a trade line: ${body.slice(0, 120)}`);
+  return { productId, tradeId, time };
+}
 
 /** Tab-separated fields of a line, counted up to one more than a ticker has (no strings made). */
 function fieldCount(line: string): number {
@@ -496,7 +539,7 @@ function step(scan: Scan, line: Exclude<Line, { kind: "damaged" }>, end: number)
   switch (line.kind) {
     case "marker":
       scan.blocks.push(range(scan.blockStart, end, scan.open.length, scan.position));
-      noteTickers(scan.newestTicker, scan.open);
+      noteNewest(scan, scan.open);
       scan.blockStart = scan.boundary = end;
       scan.open = [];
       scan.openAtBoundary = 0;
@@ -542,12 +585,19 @@ function forEachLine(path: string, from: number, each: (text: string, start: num
 }
 
 /** Keeps the newest ticker per product of `lines` (for the dedup state). */
-function noteTickers(newest: Map<string, { sequence: number; time: string }>, lines: readonly Line[]): void {
+function noteNewest(scan: Scan, lines: readonly Line[]): void {
   for (const line of lines) {
-    if (line.kind !== "row" || !line.ticker) continue;
+    if (line.kind !== "row") continue;
     const row = line.ticker;
-    const seen = newest.get(row.product_id);
-    if (!seen || seen.sequence < row.sequence) newest.set(row.product_id, { sequence: row.sequence, time: row.time });
+    if (row) {
+      const seen = scan.newestTicker.get(row.product_id);
+      if (!seen || seen.sequence < row.sequence) scan.newestTicker.set(row.product_id, { sequence: row.sequence, time: row.time });
+    }
+    const trade = line.trade;
+    if (trade) {
+      const seen = scan.newestTrade.get(trade.productId);
+      if (!seen || seen.tradeId < trade.tradeId) scan.newestTrade.set(trade.productId, { tradeId: trade.tradeId, time: trade.time });
+    }
   }
 }
 

@@ -1,7 +1,10 @@
-// Per-product feed state: which ticker sequences are already stored (duplicates), where trades
-// are missing (matches' contiguous trade_id) and which outages (reconnects, restarts) to record.
-// On `ticker` a jump in `sequence` is normal (it counts every order-book message), so it is
-// never a gap by itself: see docs/ingester.md "What counts as a gap".
+// Per-product feed state: which tickers and trades this run already took (duplicates, by
+// identity: (product_id, sequence) and (product_id, trade_id)), where trades are missing (matches'
+// contiguous trade_id) and which outages (reconnects, restarts) to record. A late message never
+// seen before is a real event and is taken; only a repeat is dropped. On `ticker` a jump in
+// `sequence` is normal (it counts every order-book message), so it is never a gap by itself: see
+// docs/ingester.md "What counts as a gap" and "Duplicates".
+import { RecentIds } from "./recent-ids";
 
 export interface GapRow {
   product_id: string;
@@ -31,20 +34,61 @@ export interface TrackerSeed {
   time: string;
 }
 
+export interface TradeSeed {
+  productId: string;
+  tradeId: number;
+  time: string;
+}
+
+/** Trades missing between two websocket trades of a product: what the backfill fetches. */
+export interface TradeGap {
+  productId: string;
+  /** The first and last missing trade_id. */
+  firstTradeId: number;
+  lastTradeId: number;
+  /** Times of the trades either side. */
+  gapStart: string;
+  gapEnd: string;
+}
+
+/** Identities remembered per product and channel, by default (config dedup.recent_ids). */
+export const DEFAULT_RECENT_IDS = 16_384;
+
+export interface TrackerOptions {
+  /** Identities remembered per product and channel (RecentIds). */
+  readonly recentIds?: number;
+  readonly now?: () => string;
+  /** Told of every gap in a product's trade_ids seen on the websocket (the backfill's work). */
+  readonly onTradeGap?: (gap: TradeGap) => void;
+}
+
 export class FeedTracker {
-  private readonly storedSequence = new Map<string, number>();
+  private readonly recentTickers = new Map<string, RecentIds>();
+  private readonly recentTrades = new Map<string, RecentIds>();
   private readonly lastSeen = new Map<string, Seen>();
   private readonly lastTrade = new Map<string, { tradeId: number; time: string }>();
   private outage: Outage | undefined;
+  private readonly now: () => string;
+  private readonly capacity: number;
 
-  constructor(private readonly now: () => string = nowClickhouse) {}
+  constructor(private readonly options: TrackerOptions = {}) {
+    this.now = options.now ?? nowClickhouse;
+    this.capacity = options.recentIds ?? DEFAULT_RECENT_IDS;
+  }
 
-  /** The newest stored ticker per product (from ClickHouse and the spool), before any message. */
-  seed(seeds: readonly TrackerSeed[], options: { recordRestartGap: boolean }): void {
+  /**
+   * The newest stored ticker and trade per product (from ClickHouse and the spool), before any
+   * message: outage windows start there, and a trade_id jump from the newest stored trade to the
+   * first one of this run is a gap (what the feed sent while the ingester was down).
+   */
+  seed(seeds: readonly TrackerSeed[], options: { recordRestartGap: boolean }, trades: readonly TradeSeed[] = []): void {
     for (const s of seeds) {
-      if ((this.storedSequence.get(s.productId) ?? -1) < s.sequence) this.storedSequence.set(s.productId, s.sequence);
       const seen = this.lastSeen.get(s.productId);
       if (!seen || seen.sequence < s.sequence) this.lastSeen.set(s.productId, { sequence: s.sequence, time: s.time });
+    }
+    for (const t of trades) {
+      const last = this.lastTrade.get(t.productId);
+      if (!last || last.tradeId < t.tradeId) this.lastTrade.set(t.productId, { tradeId: t.tradeId, time: t.time });
     }
     if (options.recordRestartGap && seeds.length > 0) this.outage = { kind: "restart", products: snapshot(this.lastSeen) };
   }
@@ -56,14 +100,11 @@ export class FeedTracker {
     if (products.size > 0) this.outage = { kind: this.outage?.kind ?? "reconnect", products };
   }
 
-  /** A ticker: `true` if it is new and must be stored, `false` for a duplicate or out-of-order one. */
+  /** A ticker: `true` if it must be stored (new, or late but never seen), `false` for a repeat. */
   ticker(productId: string, sequence: number, time: string, gaps: GapRow[]): boolean {
     this.closeOutage(productId, sequence, time, "ticker", gaps);
     this.see(productId, sequence, time);
-    const stored = this.storedSequence.get(productId);
-    if (stored !== undefined && sequence <= stored) return false;
-    this.storedSequence.set(productId, sequence);
-    return true;
+    return this.recent(this.recentTickers, productId).add(sequence);
   }
 
   heartbeat(productId: string, sequence: number, time: string, gaps: GapRow[]): void {
@@ -71,13 +112,18 @@ export class FeedTracker {
     this.see(productId, sequence, time);
   }
 
-  /** A match or last_match: `false` for a trade already seen; a jump in trade_id is a real gap. */
+  /**
+   * A websocket match or last_match: `false` for a repeat. A trade_id more than one above the
+   * newest one is a real gap (recorded, and handed to onTradeGap); a late one below it is stored.
+   */
   match(productId: string, tradeId: number, sequence: number, time: string, gaps: GapRow[]): boolean {
     this.closeOutage(productId, sequence, time, "matches", gaps);
     this.see(productId, sequence, time);
+    if (!this.recent(this.recentTrades, productId).add(tradeId)) return false;
     const last = this.lastTrade.get(productId);
-    if (last && tradeId <= last.tradeId) return false;
+    if (last && tradeId <= last.tradeId) return true;
     if (last && tradeId > last.tradeId + 1) {
+      this.options.onTradeGap?.({ productId, firstTradeId: last.tradeId + 1, lastTradeId: tradeId - 1, gapStart: last.time, gapEnd: time });
       gaps.push({
         product_id: productId,
         channel: "matches",
@@ -92,6 +138,17 @@ export class FeedTracker {
     }
     this.lastTrade.set(productId, { tradeId, time });
     return true;
+  }
+
+  /** A trade from the REST backfill: `false` for one already taken. It says nothing about gaps or outages. */
+  restTrade(productId: string, tradeId: number): boolean {
+    return this.recent(this.recentTrades, productId).add(tradeId);
+  }
+
+  private recent(byProduct: Map<string, RecentIds>, productId: string): RecentIds {
+    let ids = byProduct.get(productId);
+    if (!ids) byProduct.set(productId, (ids = new RecentIds(this.capacity)));
+    return ids;
   }
 
   private see(productId: string, sequence: number, time: string): void {

@@ -46,6 +46,8 @@ class Deadline {
 
 export interface ShutdownParts {
   readonly source: Source;
+  /** The trade backfill, stopped with the source (its open gap is resumed next start). */
+  readonly backfill?: { stop(): Promise<void> };
   readonly pipeline: Pipeline;
   readonly committer: Committer;
   readonly sink: Pick<ClickHouseSink, "problem">;
@@ -103,7 +105,7 @@ export class Shutdown {
   private async drainAndRelease(reason: string, options: StopOptions): Promise<number> {
     const { source, pipeline, committer, sink, heartbeat, cleanups, metrics, log } = this.parts;
     log.info("stopping", { reason });
-    await source.stop();
+    await Promise.all([source.stop(), this.parts.backfill?.stop()]);
     pipeline.seal();
     pipeline.close();
     if (!options.drainAll) this.deadline.start();

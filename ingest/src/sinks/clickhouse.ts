@@ -9,28 +9,33 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { TABLES } from "../../../sql/src/names";
-import { TICKER_COLUMNS } from "../../../sql/src/rows";
+import { TICKER_COLUMNS, TRADE_COLUMNS } from "../../../sql/src/rows";
 import { backoffDelay, sleep, type BackoffPolicy } from "../pipeline/backoff";
 import { linesOf, rowText, type RowText, type TableKey } from "../pipeline/block-text";
 import { InsertAborted, type BlockSink } from "../pipeline/sink";
-import { nowClickhouse, type TrackerSeed } from "../pipeline/tracker";
+import { nowClickhouse, type TrackerSeed, type TradeSeed } from "../pipeline/tracker";
 import { classifyInsertError, type ClassifiedError } from "./errors";
+import { withoutStored, type IdentityKey } from "./identities";
 
 /** The part of the client the sink uses; tests wrap it to inject faults. */
 export type SinkClient = Pick<ClickHouseClient, "exec" | "query">;
 
 export interface SinkTables {
   readonly ticker: string;
+  readonly trade: string;
   readonly dead: string;
   readonly gap: string;
+  readonly backfill: string;
   readonly stats: string;
 }
 
 export function sinkTables(database: string, tickerTable: string): SinkTables {
   return {
     ticker: `${database}.${tickerTable}`,
+    trade: `${database}.${TABLES.trades}`,
     dead: `${database}.${TABLES.deadLetters}`,
     gap: `${database}.${TABLES.sequenceGaps}`,
+    backfill: `${database}.${TABLES.backfillGaps}`,
     stats: `${database}.${TABLES.stats}`,
   };
 }
@@ -51,10 +56,18 @@ export interface SinkOptions {
 }
 
 /** What follows the table name in each table's INSERT: the columns sent and their format. */
+/** The identity column of each deduplicated table (its first two columns are time and product_id). */
+const IDENTITY: Record<"ticker" | "trade", IdentityKey> = {
+  ticker: { column: "sequence", timeBounded: true },
+  trade: { column: "trade_id", timeBounded: false },
+};
+
 const INSERT_FORMAT: Record<TableKey | "stats", string> = {
   ticker: `(${TICKER_COLUMNS.join(", ")}) FORMAT TabSeparated`,
+  trade: `(${TRADE_COLUMNS.join(", ")}) FORMAT TabSeparated`,
   dead: "FORMAT JSONEachRow",
   gap: "FORMAT JSONEachRow",
+  backfill: "FORMAT JSONEachRow",
   stats: "FORMAT JSONEachRow",
 };
 
@@ -75,10 +88,27 @@ export class ClickHouseSink implements BlockSink {
 
   /**
    * Stores rows with retries until they are in, or until `abort` fires (they stay in the spool).
-   * Only transient errors are retried; rows ClickHouse refuses are found by halving the batch and
-   * go to dead letters with the refusal as the reason.
+   * Tickers and trades already in their table (same identity) are left out first, so a row is
+   * never stored twice whatever the dedup window held. Only transient errors are retried; rows
+   * ClickHouse refuses are found by halving the batch and go to dead letters with the refusal as
+   * the reason.
    */
   async store(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
+    if (text.rows === 0) return;
+    if (key === "ticker" || key === "trade") {
+      const fresh = await withoutStored(IDENTITY[key], text, this.options.tables[key], (query) => this.queryRows(query));
+      if (fresh.skipped > 0) {
+        for (let i = 0; i < fresh.skipped; i++) this.options.metrics.duplicate(key === "ticker" ? "ticker" : "matches");
+        this.options.log.debug("rows already stored were left out of the insert", { table: this.options.tables[key], rows: fresh.skipped });
+        if (fresh.text.rows === 0) return;
+        // Other rows, other token: the block's own token may already name an insert of all its rows.
+        return this.storeRows(key, fresh.text, `${token}~${fresh.digest}`, abort);
+      }
+    }
+    return this.storeRows(key, text, token, abort);
+  }
+
+  private async storeRows(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
     if (text.rows === 0) return;
     const refused = await this.insertRetrying(key, text.chunks, text.rows, token, abort);
     if (!refused) {
@@ -91,8 +121,8 @@ export class ClickHouseSink implements BlockSink {
     if (lines.length > 1) {
       if (!token.includes(".")) this.options.log.warn("ClickHouse refused a batch; splitting it to find the refused rows", { table, rows: lines.length, reason: refused.summary });
       const mid = lines.length >> 1;
-      await this.store(key, rowText(lines.slice(0, mid)), `${token}.0`, abort);
-      await this.store(key, rowText(lines.slice(mid)), `${token}.1`, abort);
+      await this.storeRows(key, rowText(lines.slice(0, mid)), `${token}.0`, abort);
+      await this.storeRows(key, rowText(lines.slice(mid)), `${token}.1`, abort);
       return;
     }
     const line = lines[0]!;
@@ -108,7 +138,7 @@ export class ClickHouseSink implements BlockSink {
     }
     this.options.log.warn("ClickHouse refused a row; dead-lettered", { table, reason: refused.summary });
     const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${table} refused the row: ${refused.summary}`, raw: line });
-    await this.store("dead", rowText([dead]), `${token}.dead`, abort);
+    await this.storeRows("dead", rowText([dead]), `${token}.dead`, abort);
     this.options.metrics.deadLettered("clickhouse");
   }
 
@@ -134,6 +164,20 @@ export class ClickHouseSink implements BlockSink {
     );
     const rows = await result.json<{ product_id: string; max_sequence: string | number; last_time: string }>();
     return rows.map((r) => ({ productId: r.product_id, sequence: Number(r.max_sequence), time: r.last_time }));
+  }
+
+  /** Newest stored trade per product: a jump from it to the first trade of this run is a gap to backfill. */
+  async newestTrades(): Promise<TradeSeed[]> {
+    const rows = await this.queryRows<{ product_id: string; max_trade_id: string | number; last_time: string }>(
+      `SELECT product_id, max(trade_id) AS max_trade_id, toString(argMax(time, trade_id)) AS last_time FROM ${this.options.tables.trade} GROUP BY product_id`,
+    );
+    return rows.map((r) => ({ productId: r.product_id, tradeId: Number(r.max_trade_id), time: r.last_time }));
+  }
+
+  /** Rows of a query (one request at a time, like every other). */
+  async queryRows<T>(query: string): Promise<T[]> {
+    const result = await this.exclusive(() => this.client.query({ query, format: "JSONEachRow" }));
+    return result.json<T>();
   }
 
   /** Tables the ingester writes that the server does not have (the schema is the migrator's job). */

@@ -1,5 +1,7 @@
-// A generated ticker stream for demos and load tests: realistic numbering (sequence jumps
-// between tickers, as on the real feed), a random walk for prices, heartbeats once a second.
+// A generated feed for demos and load tests: realistic numbering (sequence jumps between
+// tickers, as on the real feed), a random walk for prices, heartbeats once a second, and with
+// `matches` on, every trade as a match message before the ticker that sums it up the way
+// Coinbase's does (its last_size is the batch's last trade only, so ticker VWAP is approximate).
 import type { SyntheticSourceConfig } from "../config/schema";
 import type { MessageHandler, Source, SourceHealth } from "./source";
 import { prng } from "../../../sql/src/prng";
@@ -30,6 +32,51 @@ export class TickerGenerator {
     s.sequence += 1 + Math.floor(this.random() * 40);
     s.tradeId += 1 + Math.floor(this.random() * 3);
     s.price = Math.max(0.01, s.price * (1 + (this.random() - 0.5) * 0.001));
+    return this.tickerOf(i, nowMs, (this.random() * 0.5).toFixed(8));
+  }
+
+  /**
+   * The matches of one to three trades (contiguous trade_ids, sizes and prices of their own) and
+   * the ticker that follows them, whose price and last_size are the last trade's.
+   */
+  tradesAndTicker(nowMs: number = Date.now()): string[] {
+    const i = this.next++ % this.products.length;
+    const s = this.states[i]!;
+    const trades = 1 + Math.floor(this.random() * 3);
+    const messages: string[] = [];
+    let size = "0";
+    for (let k = 0; k < trades; k++) {
+      s.sequence += 1 + Math.floor(this.random() * 10);
+      s.tradeId += 1;
+      s.price = Math.max(0.01, s.price * (1 + (this.random() - 0.5) * 0.001));
+      size = (this.random() * 0.5 + 0.00000001).toFixed(8);
+      messages.push(
+        JSON.stringify({
+          type: "match",
+          trade_id: s.tradeId,
+          maker_order_id: this.uuid(),
+          taker_order_id: this.uuid(),
+          side: this.random() < 0.5 ? "buy" : "sell",
+          size,
+          price: s.price.toFixed(2),
+          product_id: this.products[i],
+          sequence: s.sequence,
+          time: isoMicros(nowMs, this.next),
+        }),
+      );
+    }
+    s.sequence += 1;
+    messages.push(this.tickerOf(i, nowMs, size));
+    return messages;
+  }
+
+  private uuid(): string {
+    const hex = Array.from({ length: 32 }, () => Math.floor(this.random() * 16).toString(16)).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+  }
+
+  private tickerOf(i: number, nowMs: number, lastSize: string): string {
+    const s = this.states[i]!;
     const bid = s.price - 0.01;
     const ask = s.price + 0.01;
     return JSON.stringify({
@@ -49,7 +96,7 @@ export class TickerGenerator {
       side: this.random() < 0.5 ? "buy" : "sell",
       time: isoMicros(nowMs, this.next),
       trade_id: s.tradeId,
-      last_size: (this.random() * 0.5).toFixed(8),
+      last_size: lastSize,
     });
   }
 
@@ -128,7 +175,8 @@ export class SyntheticSource implements Source {
     const sliceEnd = performance.now() + SLICE_MS;
     let n = 0;
     while (this.budget >= 1 && this.sent < limit && !this.paused && !this.stopped) {
-      handler.handle(this.generator.ticker(now), now);
+      if (this.config.matches) for (const message of this.generator.tradesAndTicker(now)) handler.handle(message, now);
+      else handler.handle(this.generator.ticker(now), now);
       this.sent++;
       this.budget--;
       if (++n % CLOCK_EVERY === 0 && performance.now() >= sliceEnd) break;
@@ -162,6 +210,6 @@ export class SyntheticSource implements Source {
   }
 
   health(): SourceHealth {
-    return { ok: true, detail: `synthetic, ${this.sent} ticks generated` };
+    return { ok: true, detail: `synthetic, ${this.sent} ticks generated${this.config.matches ? " (with their trades)" : ""}` };
   }
 }
