@@ -28,6 +28,8 @@ export const AlertOptionsSchema = z.object({
   /** Dead letter alert: the window looked at, and how many dead letters in it are still fine. */
   deadLetterWindowMinutes: z.number().int().min(1).max(1440).default(10),
   deadLetterThreshold: z.number().int().min(0).default(0),
+  /** Abandoned backfill alert: the window looked at (a gap counts in the minute it was abandoned). */
+  backfillAbandonedWindowMinutes: z.number().int().min(1).max(1440).default(60),
   /** Extra labels on every rule (e.g. { team: "data" }) for notification routing. */
   labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "label names are [a-zA-Z_][a-zA-Z0-9_]*"), z.string()).default({}),
 });
@@ -62,7 +64,7 @@ function rule(spec: Omit<AlertSpec, "reducer" | "execErrState">): AlertSpec {
 
 export function alertSpecs(options: AlertOptions): AlertSpec[] {
   const o = parseOptions(options);
-  return [...livenessAlerts(), ...dataAlerts(o)];
+  return [...livenessAlerts(), ...dataAlerts(o), ...backfillAlerts(o)];
 }
 
 /** Is anything being ingested at all: ticks stored, the ingester's heartbeat. */
@@ -153,6 +155,27 @@ function dataAlerts(o: ReturnType<typeof parseOptions>): AlertSpec[] {
       summary: `{{ $values.B.Value }} message(s) went to ingest_dead_letters in the last ${o.deadLetterWindowMinutes} minutes.`,
       description:
         `The ingester received messages it could not store. Read the reasons: SELECT reason, count() FROM ${qualified(TABLES.deadLetters)} WHERE received_at > now() - INTERVAL 1 HOUR GROUP BY reason. A new message format or schema drift needs a code or migration change.`,
+    }),
+  ];
+}
+
+/** Trades missing for good: the REST backfill gave up on a gap. */
+function backfillAlerts(o: ParsedAlertOptions): AlertSpec[] {
+  return [
+    rule({
+      uid: "streamstack-backfill-abandoned",
+      name: "Backfill gap abandoned",
+      // Gaps whose newest state is abandoned, counted in the minute they were abandoned.
+      query: renderForAlert("backfill_gaps_over_time", { aggregate: { fn: "sum", column: "abandoned" } }),
+      relativeTimeRange: { from: o.backfillAbandonedWindowMinutes * 60, to: 0 },
+      threshold: { type: "gt", value: 0 },
+      for: "0s",
+      noDataState: "OK",
+      severity: "warning",
+      panelId: INGESTION_PANEL.backfillAbandoned,
+      summary: `{{ $values.B.Value }} backfill gap(s) were abandoned in the last ${o.backfillAbandonedWindowMinutes} minutes: their trades are missing for good.`,
+      description:
+        `The REST backfill gave up on a trade_id gap, so the exact VWAP and candles of those minutes lack its trades. Read why: SELECT product_id, first_trade_id, last_trade_id, missing, backfilled, reason FROM ${qualified(TABLES.backfillGaps)} FINAL WHERE state = 'abandoned' ORDER BY updated_at DESC LIMIT 20. Rate limits or an outage of the REST API are the usual causes.`,
     }),
   ];
 }

@@ -37,11 +37,19 @@ export interface RenderedQuery {
   readonly columns: readonly QueryColumn[];
 }
 
+export interface Aggregate {
+  readonly fn: "sum" | "max" | "min";
+  readonly column: string;
+  readonly as?: string;
+}
+
 export interface RenderOptions {
   /** Keep only these columns of the query, in this order (the query runs as a subquery). */
   readonly select?: readonly string[];
-  /** Reduce the query to one row: `fn(column) AS name` over all its rows (alerts). */
-  readonly aggregate?: { readonly fn: "sum" | "max" | "min"; readonly column: string; readonly as?: string };
+  /** Reduce the query to one row: `fn(column) AS name` over all its rows (alerts: exactly one; stats: one or more). */
+  readonly aggregate?: Aggregate | readonly Aggregate[];
+  /** Keep only the rows whose `column` (a label, e.g. a state) is one of `in`; with select or aggregate. */
+  readonly where?: { readonly column: string; readonly in: readonly string[] };
 }
 
 export function renderForDashboard(name: string, options: RenderOptions = {}): RenderedQuery {
@@ -56,17 +64,33 @@ function render(name: string, replacements: Readonly<Record<QueryParamName, stri
   const query = loadQuery(name);
   const sql = renderQuery(query, replacements);
   if (options.select && options.aggregate) throw new Error(`Query ${name}: give either select or aggregate, not both`);
+  const where = whereClause(query, options.where);
   if (options.select) {
     const columns = options.select.map((c) => columnOf(query, c));
-    return { query, columns, sql: `SELECT ${options.select.join(", ")}\nFROM\n(\n${sql}\n)` };
+    return { query, columns, sql: `SELECT ${options.select.join(", ")}\nFROM\n(\n${sql}\n)${where}` };
   }
   if (options.aggregate) {
-    const { fn, column } = options.aggregate;
-    const as = options.aggregate.as ?? column;
-    const source = columnOf(query, column);
-    return { query, columns: [{ name: as, type: aggregateType(fn, source.type) }], sql: `SELECT ${fn}(${column}) AS ${as}\nFROM\n(\n${sql}\n)` };
+    const aggregates: readonly Aggregate[] = "fn" in options.aggregate ? [options.aggregate as Aggregate] : (options.aggregate as readonly Aggregate[]);
+    if (aggregates.length === 0) throw new Error(`Query ${name}: aggregate lists no column`);
+    const columns = aggregates.map(({ fn, column, as }) => ({ name: as ?? column, type: aggregateType(fn, columnOf(query, column).type) }));
+    const list = aggregates.map(({ fn, column }, i) => `${fn}(${column}) AS ${columns[i]!.name}`).join(", ");
+    return { query, columns, sql: `SELECT ${list}\nFROM\n(\n${sql}\n)${where}` };
   }
+  if (options.where) throw new Error(`Query ${name}: where needs select or aggregate`);
   return { query, columns: query.columns, sql };
+}
+
+/**
+ * `WHERE column IN ('a', 'b')` over a string column of the query. The values are fixed words of
+ * our own code (states, sources), never user input; anything else is refused rather than quoted.
+ */
+function whereClause(query: NamedQuery, where: RenderOptions["where"]): string {
+  if (!where) return "";
+  const column = columnOf(query, where.column);
+  if (!/String/.test(column.type)) throw new Error(`Query ${query.name}: where needs a string column, ${column.name} is ${column.type}`);
+  if (where.in.length === 0) throw new Error(`Query ${query.name}: where ${column.name} lists no value`);
+  for (const v of where.in) if (!/^[a-z_]+$/.test(v)) throw new Error(`Query ${query.name}: where value "${v}" must be a lower-case word`);
+  return `\nWHERE ${column.name} IN (${where.in.map((v) => `'${v}'`).join(", ")})`;
 }
 
 function columnOf(query: NamedQuery, name: string): QueryColumn {

@@ -8,7 +8,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { openMigratedEngine, type TestEngine } from "../../sql/testing/engine";
 import { alertSpecs, buildAlertRuleGroups } from "../src/alerts";
 import { expandMacros } from "../testing/macros";
-import { insertDeadLetters, insertHeartbeats, insertSequenceGap, insertTicks, runSql } from "./fixtures";
+import { insertBackfillGap, insertDeadLetters, insertHeartbeats, insertSequenceGap, insertTicks, runSql } from "./fixtures";
 
 const OPTIONS = { datasourceUid: "clickhouse-test" };
 const [GROUP] = buildAlertRuleGroups(OPTIONS);
@@ -75,6 +75,10 @@ describe("alert rules while ingestion runs", () => {
     // Old losses, outside the rules' windows: they must not keep the alerts firing.
     await insertSequenceGap(engine.client, "BTC-USD", now - 45 * MINUTE, 2);
     await insertDeadLetters(engine.client, [now - 50 * MINUTE]);
+    // A gap abandoned 2 h ago (outside the 60-minute window), and open and filled ones now.
+    await insertBackfillGap(engine.client, { product: "BTC-USD", firstTradeId: 100, missing: 5, detectedAtMs: now - 122 * MINUTE, states: ["detected", "filling", "abandoned"] });
+    await insertBackfillGap(engine.client, { product: "ETH-USD", firstTradeId: 200, missing: 5, detectedAtMs: now - 5 * MINUTE, states: ["detected", "filling", "filled"] });
+    await insertBackfillGap(engine.client, { product: "SOL-USD", firstTradeId: 300, missing: 5, detectedAtMs: now - MINUTE, states: ["detected"] });
   });
   after(async () => {
     await engine.close();
@@ -104,6 +108,8 @@ describe("alert rules after ingestion stopped, and when it resumes", () => {
     const now = Date.now();
     await insertSequenceGap(engine.client, "ETH-USD", now - 2 * MINUTE, 5);
     await insertDeadLetters(engine.client, [now - 3 * MINUTE, now - 2 * MINUTE]);
+    // Abandoned 3 minutes ago (detected 5 minutes ago, a state change a minute).
+    await insertBackfillGap(engine.client, { product: "ETH-USD", firstTradeId: 900, missing: 12, detectedAtMs: now - 5 * MINUTE, states: ["detected", "filling", "abandoned"] });
   });
   after(async () => {
     await engine.close();
@@ -166,6 +172,16 @@ describe("rule definitions", () => {
     assert.equal(rule.for, "0s");
     assert.equal(rule.noDataState, "Alerting");
     assert.equal(rule.execErrState, "Error");
+  });
+
+  test("the abandoned-backfill rule counts gaps abandoned in its window (60 min by default) and links to the Abandoned stat", () => {
+    const rule = RULES.find((r) => r.uid === "streamstack-backfill-abandoned")!;
+    assert.equal((rule.datas as Stage[])[0]!.relativeTimeRange.from, 3600);
+    assert.equal((rule.annotations as Record<string, string>).query_file, "sql/queries/backfill_gaps_over_time.sql");
+    assert.equal((rule.annotations as Record<string, string>).__panelId__, "22");
+    const [group] = buildAlertRuleGroups({ ...OPTIONS, backfillAbandonedWindowMinutes: 15 });
+    assert.equal((group!.rules.find((r) => r.uid === "streamstack-backfill-abandoned")!.datas as Stage[])[0]!.relativeTimeRange.from, 900);
+    assert.throws(() => buildAlertRuleGroups({ ...OPTIONS, backfillAbandonedWindowMinutes: 0 }), /backfillAbandonedWindowMinutes/);
   });
 
   test("thresholds and windows come from the options, and bad options are refused by name", () => {

@@ -34,23 +34,26 @@ const Target = z.object({
   rawSql: z.string().min(1),
   format: z.union([z.literal(0), z.literal(1)]),
 });
-const Panel = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("row"), id: z.number().int(), title: z.string(), gridPos: GridPos, collapsed: z.literal(false), panels: z.array(z.unknown()).length(0), repeat: z.string().optional() }),
-  ...(["timeseries", "candlestick", "table"] as const).map((type) =>
-    z.object({
-      type: z.literal(type),
-      id: z.number().int(),
-      title: z.string().min(1),
-      description: z.string().regex(/Query: sql\/queries\/\w+\.sql\.$/),
-      gridPos: GridPos,
-      datasource: z.object({ type: z.literal("grafana-clickhouse-datasource"), uid: z.literal(UID) }),
-      targets: z.array(Target).min(1),
-      transformations: z.array(z.object({ id: z.literal("prepareTimeSeries"), options: z.object({ format: z.literal("multi") }) })).optional(),
-      options: z.record(z.string(), z.unknown()),
-      fieldConfig: z.object({ defaults: z.record(z.string(), z.unknown()), overrides: z.array(z.unknown()) }),
-    }),
-  ),
+const VizPanel = z.object({
+  type: z.enum(["timeseries", "candlestick", "table", "stat"]),
+  id: z.number().int(),
+  title: z.string().min(1),
+  description: z.string().regex(/Query: sql\/queries\/\w+\.sql\.$/),
+  gridPos: GridPos,
+  datasource: z.object({ type: z.literal("grafana-clickhouse-datasource"), uid: z.literal(UID) }),
+  targets: z.array(Target).min(1),
+  transformations: z.array(z.object({ id: z.literal("prepareTimeSeries"), options: z.object({ format: z.literal("multi") }) })).optional(),
+  options: z.record(z.string(), z.unknown()),
+  fieldConfig: z.object({ defaults: z.record(z.string(), z.unknown()), overrides: z.array(z.unknown()) }),
+});
+const RowBase = { type: z.literal("row"), id: z.number().int(), title: z.string(), gridPos: GridPos, repeat: z.string().optional() };
+// An open row lists no panels (they follow it at the top level; Grafana strips panels from an
+// open row); a collapsed row holds its own.
+const Row = z.union([
+  z.object({ ...RowBase, collapsed: z.literal(false), panels: z.array(z.unknown()).length(0) }),
+  z.object({ ...RowBase, collapsed: z.literal(true), panels: z.array(VizPanel).min(1) }),
 ]);
+const Panel = z.union([Row, VizPanel]);
 const Dashboard = z.object({
   uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/),
   title: z.string().min(1),
@@ -61,6 +64,25 @@ const Dashboard = z.object({
   templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.literal("query"), multi: z.literal(true), includeAll: z.literal(true) }).passthrough()) }),
   panels: z.array(Panel).min(1),
 });
+
+interface JsonPanel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  collapsed?: boolean;
+  repeat?: string;
+  timeFrom?: string;
+  panels?: JsonPanel[];
+  targets?: Array<{ rawSql: string; format: number }>;
+  fieldConfig?: { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }> };
+}
+
+/** The dashboard's panels: the top level, then each collapsed row's own. */
+function flatPanels(json: dashboard.Dashboard): JsonPanel[] {
+  const top = (json.panels ?? []) as unknown as JsonPanel[];
+  return [...top, ...top.flatMap((p) => p.panels ?? [])];
+}
 
 describe("dashboard JSON", () => {
   const built = buildDashboards({ datasourceUid: UID });
@@ -80,14 +102,17 @@ describe("dashboard JSON", () => {
       });
 
       test("panel ids are unique and panels do not overlap on the 24-column grid", () => {
-        const panels = d.json.panels as Array<{ id: number; gridPos: { x: number; y: number; w: number; h: number } }>;
-        assert.equal(new Set(panels.map((p) => p.id)).size, panels.length);
-        for (const p of panels) assert.ok(p.gridPos.x + p.gridPos.w <= 24, `panel ${p.id} fits in 24 columns`);
-        for (const [i, a] of panels.entries())
-          for (const b of panels.slice(i + 1)) {
-            const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
-            assert.ok(!overlap, `panels ${a.id} and ${b.id} overlap`);
-          }
+        const all = flatPanels(d.json);
+        assert.equal(new Set(all.map((p) => p.id)).size, all.length);
+        for (const p of all) assert.ok(p.gridPos.x + p.gridPos.w <= 24, `panel ${p.id} fits in 24 columns`);
+        // The top level shares one grid; a collapsed row's panels share another (laid out below the row when it opens).
+        const top = (d.json.panels ?? []) as unknown as JsonPanel[];
+        for (const panels of [top, ...top.filter((p) => p.collapsed).map((p) => p.panels ?? [])])
+          for (const [i, a] of panels.entries())
+            for (const b of panels.slice(i + 1)) {
+              const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+              assert.ok(!overlap, `panels ${a.id} and ${b.id} overlap`);
+            }
       });
 
       test("every variable a panel or row uses is defined, and repeats name a variable", () => {
@@ -120,8 +145,8 @@ describe("dashboard JSON", () => {
     const market = dashboardDefinitions().find((d) => d.uid === "streamstack-market")!;
     assert.ok(market.sections.every((s) => s.repeat === "product"), "every market row repeats per product (its own y axes)");
     const json = buildDashboards({ datasourceUid: UID }).find((d) => d.uid === "streamstack-market")!.json;
-    const candles = (json.panels as Array<{ type: string; timeFrom?: string; gridPos: { w: number } }>).filter((p) => p.type === "candlestick");
-    assert.ok(candles.length > 0);
+    const candles = flatPanels(json).filter((p) => p.type === "candlestick");
+    assert.equal(candles.length, 2, "candles from every trade, and the walk-through's from tickers");
     for (const panel of candles) {
       assert.equal(panel.gridPos.w, 24, "full width");
       const hours = Number(/^(\d+)h$/.exec(panel.timeFrom ?? "")?.[1]);
@@ -142,8 +167,76 @@ describe("dashboard JSON", () => {
       "candlestick:ohlcv_1m",
       "timeseries:vwap_5m",
       "bars:vwap_5m",
+      // Issue 14: exact rollups from every trade, the method comparison, the backfill.
+      "candlestick:trade_ohlcv_1m",
+      "timeseries:trade_vwap_5m",
+      "bars:trade_vwap_5m",
+      "timeseries:vwap_methods_5m",
+      "stat:backfill_status",
+      "bars:backfill_gaps_over_time",
+      "bars:trades_per_minute_by_source",
     ])
       assert.ok(titles.includes(expected), expected);
+  });
+
+  test("market: the open row reads every trade (exact); the ticker-based panels sit in a collapsed row", () => {
+    const market = dashboardDefinitions().find((d) => d.uid === "streamstack-market")!;
+    const [open, walkThrough] = market.sections;
+    assert.equal(market.sections.length, 2);
+    assert.ok(!open!.collapsed, "the default row is open");
+    const openQueries = open!.panels.map((p) => p.query.query.name);
+    assert.deepEqual(openQueries, ["trade_ohlcv_1m", "trade_vwap_5m", "trade_vwap_5m", "vwap_methods_5m"]);
+    for (const panel of open!.panels.slice(0, 3)) assert.match(panel.title, /every trade/, `${panel.title}: the title says where it comes from`);
+    assert.match(open!.panels[0]!.title, /exact/);
+    assert.match(open!.panels[1]!.title, /exact/);
+    assert.equal(walkThrough!.collapsed, true);
+    assert.match(walkThrough!.title, /^Walk-through method \(ticker-based, approximate\)/);
+    assert.deepEqual(walkThrough!.panels.map((p) => p.query.query.name), ["ohlcv_1m", "vwap_5m", "vwap_5m"]);
+
+    const json = buildDashboards({ datasourceUid: UID }).find((d) => d.uid === "streamstack-market")!.json;
+    const top = json.panels as unknown as JsonPanel[];
+    const row = top.find((p) => p.id === walkThrough!.rowId)!;
+    assert.equal(row.collapsed, true);
+    assert.equal(row.repeat, "product", "one ticker-based row per product too (its own axes)");
+    assert.deepEqual(row.panels!.map((p) => p.id), walkThrough!.panels.map((p) => p.id), "the collapsed row holds its panels");
+    assert.ok(!top.some((p) => walkThrough!.panels.some((w) => w.id === p.id)), "and they are not at the top level");
+    // The first panel at the top level after the product row is the exact candles.
+    assert.match(top[1]!.targets![0]!.rawSql, /FROM coinbase_demo\.trade_ohlcv_1m/);
+  });
+
+  test("market: one panel puts the ticker VWAP beside the trade VWAP, the difference in bps on its right axis", () => {
+    const market = dashboardDefinitions().find((d) => d.uid === "streamstack-market")!;
+    const specs = allPanels(market).filter((p) => p.query.query.name === "vwap_methods_5m");
+    assert.equal(specs.length, 1, "exactly one comparison panel");
+    const spec = specs[0]!;
+    assert.match(spec.title, /^VWAP: ticker method vs every trade/);
+    assert.deepEqual(spec.query.columns.map((c) => c.name), ["bucket", "ticker_vwap", "trade_vwap", "difference_bps"]);
+    const json = buildDashboards({ datasourceUid: UID }).find((d) => d.uid === "streamstack-market")!.json;
+    const panel = flatPanels(json).find((p) => p.id === spec.id)!;
+    assert.equal(panel.type, "timeseries");
+    assert.equal(panel.targets![0]!.format, 0, "one product per row copy: a wide frame, no label column");
+    const override = (column: string) => Object.fromEntries(panel.fieldConfig!.overrides.find((o) => o.matcher.options === column)!.properties.map((p) => [p.id, p.value]));
+    assert.equal(override("difference_bps")["custom.axisPlacement"], "right");
+    assert.equal(override("difference_bps").unit, "suffix: bps");
+    assert.match(String(override("ticker_vwap").displayName), /ticker/);
+    assert.match(String(override("trade_vwap").displayName), /every trade/);
+  });
+
+  test("ingestion: backfill stats count open (detected + filling), filled and abandoned gaps; trades per source are stacked", () => {
+    const ingestion = dashboardDefinitions().find((d) => d.uid === "streamstack-ingestion")!;
+    const backfill = ingestion.sections.find((s) => s.title === "Backfill")!;
+    const stats = backfill.panels.filter((p) => p.kind === "stat");
+    assert.deepEqual(
+      stats.map((p) => [p.title, /WHERE state IN \(([^)]*)\)$/.exec(p.query.sql)?.[1]]),
+      [
+        ["Open backfill gaps", "'detected', 'filling'"],
+        ["Filled backfill gaps", "'filled'"],
+        ["Abandoned backfill gaps", "'abandoned'"],
+      ],
+    );
+    const json = buildDashboards({ datasourceUid: UID }).find((d) => d.uid === "streamstack-ingestion")!.json;
+    const bySource = flatPanels(json).find((p) => p.title === "Trades per minute by source") as unknown as { fieldConfig: { defaults: { custom: { stacking?: { mode: string } } } } };
+    assert.equal(bySource.fieldConfig.defaults.custom.stacking?.mode, "normal");
   });
 });
 

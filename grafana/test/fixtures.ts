@@ -1,8 +1,10 @@
-// Fixture data relative to now, for the panel and alert queries: ticks for a few products,
-// ingester heartbeats, sequence gaps and dead letters, written through the same tables (and so
-// the same materialized views) the ingester writes.
+// Fixture data relative to now, for the panel and alert queries: ticks and trades for a few
+// products, ingester heartbeats, sequence gaps, backfill gaps and dead letters, written through the
+// same tables (and so the same materialized views) the ingester writes.
 import type { ClickHouseClient } from "@clickhouse/client";
-import { formatMillis, formatTime, steadyTicks } from "../../sql/testing/ticks";
+import { qualified, TABLES } from "../../sql/src/names";
+import { formatMillis, formatTime, parseUtc, steadyTicks } from "../../sql/testing/ticks";
+import { generateTrades, insertTrades, type TradeLineInput } from "../../sql/testing/trades";
 
 export const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD"] as const;
 
@@ -13,6 +15,48 @@ export async function insertTicks(client: ClickHouseClient, fromMs: number, toMs
   const rows = steadyTicks({ products: PRODUCTS, fromMs, toMs, stepMs });
   await client.insert({ table: "coinbase_demo.coinbase_ticker", values: rows, format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
   return rows.length;
+}
+
+/**
+ * Every product's trades from `fromMs` to `toMs` (sql/testing/trades.ts generateTrades, ~`meanGapMs`
+ * apart), every `restEvery`-th one as backfilled from the REST API (source rest), the rest from the
+ * matches channel. Returns the trades stored.
+ */
+export async function insertTradesBetween(client: ClickHouseClient, fromMs: number, toMs: number, options: { meanGapMs?: number; restEvery?: number } = {}): Promise<TradeLineInput[]> {
+  const meanGapMs = options.meanGapMs ?? 2000;
+  const restEvery = options.restEvery ?? 10;
+  const perProduct = Math.ceil((toMs - fromMs) / (0.9 * meanGapMs)) + 10;
+  const trades = generateTrades({ products: [...PRODUCTS], perProduct, start: new Date(fromMs), meanGapMs })
+    .filter((t) => parseUtc(t.time) <= toMs)
+    .map((t, i) => ({ ...t, source: i % restEvery === restEvery - 1 ? ("rest" as const) : ("ws" as const) }));
+  await insertTrades(client, trades);
+  return trades;
+}
+
+export type BackfillState = "detected" | "filling" | "filled" | "abandoned";
+
+/**
+ * One trade_id gap through `states` (one backfill_gaps row per state change, revision 0, 1, …, a
+ * minute apart from `detectedAtMs`), as the ingester records it; backfilled grows to all missing
+ * trades when filled, half of them when abandoned.
+ */
+export async function insertBackfillGap(client: ClickHouseClient, gap: { product: string; firstTradeId: number; missing: number; detectedAtMs: number; states: readonly BackfillState[] }): Promise<void> {
+  const rows = gap.states.map((state, revision) => ({
+    product_id: gap.product,
+    first_trade_id: gap.firstTradeId,
+    last_trade_id: gap.firstTradeId + gap.missing - 1,
+    state,
+    revision,
+    missing: gap.missing,
+    backfilled: state === "filled" ? gap.missing : state === "abandoned" ? Math.floor(gap.missing / 2) : 0,
+    cursor: 0,
+    reason: state === "abandoned" ? "REST API: 429 Too Many Requests, retries exhausted" : "",
+    gap_start: formatTime(micros(gap.detectedAtMs - 10_000)),
+    gap_end: formatTime(micros(gap.detectedAtMs - 2_000)),
+    detected_at: formatTime(micros(gap.detectedAtMs)),
+    updated_at: formatTime(micros(gap.detectedAtMs + revision * 60_000)),
+  }));
+  await client.insert({ table: qualified(TABLES.backfillGaps), values: rows, format: "JSONEachRow", clickhouse_settings: { async_insert: 0 } });
 }
 
 /** One ingester instance's heartbeat rows every `stepMs`, counters cumulative since it started. */

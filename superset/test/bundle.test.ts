@@ -72,7 +72,7 @@ test("the database file names the read-only user with a masked password, never a
 
 test("datasets are the sql/queries files with every parameter turned into Superset Jinja", () => {
   const bundle = buildBundle(CONNECTION);
-  assert.deepEqual(bundle.assets.datasets.map((d) => d.query), ["vwap_5m", "ohlcv_1m", "ingestion_rate_per_minute"]);
+  assert.deepEqual(bundle.assets.datasets.map((d) => d.query), ["trade_vwap_5m", "trade_ohlcv_1m", "vwap_methods_5m", "vwap_5m", "ohlcv_1m", "ingestion_rate_per_minute"]);
   for (const dataset of bundle.assets.datasets) {
     const query = loadQuery(dataset.query);
     const yaml = parse(bundle.files.get(dataset.file)!) as { sql: string; columns: Array<{ column_name: string; is_dttm: boolean }> };
@@ -111,17 +111,47 @@ test("one product at a time: a required single-select filter defaulting to the f
     { multiSelect: false, enableEmptyFilter: true, defaultToFirstItem: true, requiredFirst: true },
   );
   assert.deepEqual(filter!.scope, { rootPath: ["ROOT_ID"], excluded: [] }, "every chart follows the filter");
-  const priceMetrics = new Set(["vwap", "open", "high", "low", "close"]);
+  const priceMetrics = new Set(["vwap", "open", "high", "low", "close", "ticker_vwap", "trade_vwap"]);
   for (const chart of bundle.assets.charts) {
-    const params = chart.yaml.params as { metrics: string[]; groupby: string[]; legendType: string; logAxis?: boolean; truncateYAxis?: boolean };
-    assert.deepEqual(params.groupby, ["product_id"], `${chart.yaml.slice_name}: one series per product and metric`);
-    assert.ok(params.metrics.length <= 3, `${chart.yaml.slice_name}: at most 3 series for one product`);
+    const params = chart.yaml.params as { metrics: string[]; metrics_b?: string[]; groupby: string[]; legendType: string; logAxis?: boolean; truncateYAxis?: boolean };
+    if (chart.yaml.viz_type === "mixed_timeseries") assert.deepEqual(params.groupby, [], `${chart.yaml.slice_name}: one series per metric (the metrics refuse to blend products)`);
+    else assert.deepEqual(params.groupby, ["product_id"], `${chart.yaml.slice_name}: one series per product and metric`);
+    assert.ok(params.metrics.length + (params.metrics_b?.length ?? 0) <= 3, `${chart.yaml.slice_name}: at most 3 series for one product`);
     assert.equal(params.legendType, "plain", `${chart.yaml.slice_name}: legend shows every series, no pages`);
     if (params.metrics.every((m) => priceMetrics.has(m))) {
       assert.equal(params.logAxis, false, `${chart.yaml.slice_name}: linear price axis`);
       assert.equal(params.truncateYAxis, true, `${chart.yaml.slice_name}: the axis spans the product's range, not 0..max`);
     }
   }
+});
+
+test("the dashboard's charts read every trade (exact datasets); one chart compares the ticker VWAP with the trade VWAP", () => {
+  const bundle = buildBundle(CONNECTION);
+  const queryOf = new Map(bundle.assets.datasets.map((d) => [d.yaml.uuid, d.query]));
+  const charts = bundle.assets.charts.map((c) => ({ name: c.yaml.slice_name, viz: c.yaml.viz_type, query: queryOf.get(c.yaml.dataset_uuid), params: c.yaml.params }));
+  assert.deepEqual(
+    charts.map((c) => c.query),
+    ["trade_vwap_5m", "vwap_methods_5m", "trade_ohlcv_1m", "trade_ohlcv_1m"],
+  );
+  assert.match(charts[0]!.name, /^5-minute VWAP, every trade \(exact\)/, "the 5-minute VWAP stays the headline, from every trade");
+  const comparison = charts[1]!;
+  assert.equal(comparison.viz, "mixed_timeseries");
+  assert.deepEqual(comparison.params.metrics, ["ticker_vwap", "trade_vwap"], "query A: both VWAPs on the price axis");
+  assert.deepEqual(comparison.params.metrics_b, ["difference_bps"], "query B: the difference in bps");
+  assert.deepEqual([comparison.params.yAxisIndex, comparison.params.yAxisIndexB, comparison.params.seriesTypeB], [0, 1, "bar"], "on its own axis, at the right");
+  // Superset 6.1's mixed chart mislabels grouped series of a two-metric query, so it has no product
+  // series; every metric of its dataset is NULL unless the rows are one product's.
+  assert.deepEqual([comparison.params.groupby, comparison.params.groupby_b], [[], []]);
+  const methods = bundle.assets.datasets.find((d) => d.query === "vwap_methods_5m")!;
+  for (const m of methods.yaml.metrics) assert.match(m.expression, /^if\(uniqExact\(product_id\) = 1, .*, NULL\)$/, m.metric_name);
+  // The saved query context carries both queries, so GET /api/v1/chart/<id>/data answers with both.
+  const context = JSON.parse(bundle.assets.charts[1]!.yaml.query_context) as { queries: Array<{ metrics: string[] }> };
+  assert.deepEqual(context.queries.map((q) => q.metrics), [["ticker_vwap", "trade_vwap"], ["difference_bps"]]);
+  // The filter targets the trade VWAP dataset (its options: products with trades).
+  const dashboard = parse(bundle.files.get(bundle.assets.dashboard.file)!) as { metadata: { native_filter_configuration: Array<{ targets: Array<{ datasetUuid: string }> }>; refresh_frequency: number } };
+  assert.equal(queryOf.get(dashboard.metadata.native_filter_configuration[0]!.targets[0]!.datasetUuid), "trade_vwap_5m");
+  // The ticker-based datasets stay (Explore, the walk-through's method) with no chart of their own.
+  for (const query of ["vwap_5m", "ohlcv_1m", "ingestion_rate_per_minute"]) assert.ok(bundle.assets.datasets.some((d) => d.query === query), query);
 });
 
 test("asset uuids are stable RFC 9562 version-5 uuids, one per name", () => {

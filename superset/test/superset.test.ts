@@ -1,6 +1,7 @@
 // The assets against a real Superset 6.1.0 (PyPI wheel, SQLite metadata, loopback port):
 // import, REST checks, re-import, delete; then each chart's SQL as Superset generates it, run on
-// the embedded ClickHouse over fixture ticks and compared with an independent computation.
+// the embedded ClickHouse over fixture trades and ticks, and each chart's data as Superset itself
+// fetches it through ClickHouse, compared with an independent computation.
 // Skips (with the reason) where Python 3 with venv/pip is missing; CI has it, so it runs there.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -15,8 +16,9 @@ import { BUNDLE_ROOT, buildBundle, type AssetUuids, type Bundle } from "../src/b
 import { createZip } from "../src/zip";
 import { deployAssets, removeAssets } from "../src/deploy";
 import { SupersetClient, type AssetKind } from "../src/importer";
-import { FIXTURE_PRODUCTS, fixtureTicks, parseUtc, type TickRow } from "../../sql/testing/ticks";
-import { expectedCandles1m, expectedTradesPerMinute, expectedVwap5m, seriesKey } from "../testing/fixtures";
+import { FIXTURE_PRODUCTS, parseUtc, type TickRow } from "../../sql/testing/ticks";
+import { insertTrades, type TradeLineInput } from "../../sql/testing/trades";
+import { expectedDifferenceBps, expectedTradeCandles1m, expectedTradeVwap5m, expectedVwap5m, fixtureTrades, seriesKey, tickersFromTrades } from "../testing/fixtures";
 import { CHROMIUM_ARGS, findChromium, screenshotPaths } from "../testing/browser";
 import { startSuperset, supersetAvailability, type SupersetServer } from "../testing/server";
 
@@ -47,6 +49,15 @@ interface ChartQueryResult {
   result: Array<{ query: string; language: string }>;
 }
 
+/** One query's result from the chart data API (pivoted: a time column, then one column per series). */
+interface ChartDataResult {
+  status: string;
+  colnames: string[];
+  data: Array<Record<string, number | null>>;
+}
+
+const PRODUCTS = Object.keys(FIXTURE_PRODUCTS);
+
 describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, () => {
   let server: SupersetServer;
   let client: SupersetClient;
@@ -55,6 +66,7 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
   let clickhouse: ClickHouseConnection;
   let bundle: Bundle;
   let ticks: TickRow[];
+  let trades: TradeLineInput[];
   const ids = new Map<string, number>();
   const deployRequest = () => ({
     superset: { url: server.url, username: server.username, password: server.password },
@@ -82,13 +94,16 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
   }
 
   before(async () => {
-    // Fixture ticks in whole 5-minute buckets well inside the last 24 h (23 h of them, so the
+    // Fixture trades in whole 5-minute buckets well inside the last 24 h (23 h of them, so the
     // 24-hour charts are filled as on a stack that has run for a day, and the 3-hour chart sees
     // only its window), ending 15+ min before "now" so no bucket is still filling when Superset
-    // computes its time range.
+    // computes its time range; and the ticker rows the feed would have sent for them (one per
+    // taker order's fills, the last fill's price and size), for the walk-through's method.
     const to = Math.floor((Date.now() - 15 * 60_000) / 300_000) * 300_000;
-    ticks = fixtureTicks(to - 23 * 3600_000, to);
+    trades = fixtureTrades(to - 23 * 3600_000, to);
+    ticks = tickersFromTrades(trades);
     engine = await openMigratedEngine();
+    await insertTrades(engine.client, trades, `superset-fixture-trades-${to}`);
     await engine.client.insert({
       table: "coinbase_demo.coinbase_ticker",
       values: ticks,
@@ -153,7 +168,7 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     }
   });
 
-  test("the dashboard holds the three charts, refreshes every 10 s and has a one-product filter on the VWAP dataset", async () => {
+  test("the dashboard holds the four charts, refreshes every 10 s and has a one-product filter on the trade VWAP dataset", async () => {
     const dashboardId = ids.get(bundle.uuids.dashboards[0]!);
     assert.ok(dashboardId, "dashboard imported");
     const dashboard = (await client.getJson<{ result: Record<string, unknown> }>(`/api/v1/dashboard/${dashboardId}`)).result;
@@ -173,7 +188,8 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     assert.equal(filters.length, 1);
     assert.equal(filters[0]!.filterType, "filter_select");
     assert.equal(filters[0]!.targets[0]!.column.name, "product_id");
-    assert.equal(filters[0]!.targets[0]!.datasetId, ids.get(bundle.assets.datasets[0]!.yaml.uuid), "targets the VWAP dataset by its new id");
+    const tradeVwap = bundle.assets.datasets.find((d) => d.query === "trade_vwap_5m")!;
+    assert.equal(filters[0]!.targets[0]!.datasetId, ids.get(tradeVwap.yaml.uuid), "targets the trade VWAP dataset by its new id");
     // One product at a time, never none, the first one until someone picks another.
     const { multiSelect, enableEmptyFilter, defaultToFirstItem } = filters[0]!.controlValues;
     assert.deepEqual({ multiSelect, enableEmptyFilter, defaultToFirstItem }, { multiSelect: false, enableEmptyFilter: true, defaultToFirstItem: true });
@@ -214,14 +230,22 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         assert.doesNotMatch(sql, /\{\{|\{%|\{(from|to|products):/, "no unrendered template or placeholder left");
         return sql;
       };
-      const [vwapChart, ohlcChart, tradesChart] = bundle.assets.charts as [(typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0]];
+      const [vwapChart, methodsChart, ohlcChart, tradesChart] = bundle.assets.charts as [(typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0], (typeof bundle.assets.charts)[0]];
+      const tradeVwap = expectedTradeVwap5m(trades);
+      const tickerVwap = expectedVwap5m(ticks);
+      const candles = expectedTradeCandles1m(trades);
+      /** Each query's result as Superset itself fetches the chart's data through ClickHouse (GET /api/v1/chart/<id>/data/). */
+      const supersetData = async (uuid: string): Promise<ChartDataResult[]> => {
+        const res = await client.getJson<{ result: ChartDataResult[] }>(`/api/v1/chart/${ids.get(uuid)}/data/`);
+        for (const result of res.result) assert.equal(result.status, "success");
+        return res.result;
+      };
 
-      await t.test("VWAP 5 min: one value per product and bucket, equal to Σ price·size / Σ size", async () => {
+      await t.test("VWAP 5 min from every trade: one value per product and bucket, equal to the exact Σ price·size / Σ size of the trades", async () => {
         const sql = await chartSql(vwapChart.yaml.uuid);
         console.log(`# VWAP chart SQL from Superset:\n${sql.replace(/^/gm, "#   ")}`);
-        const rows = await run(sql);
-        const expected = expectedVwap5m(ticks);
-        assertSeriesMatch(rows, "bucket", "vwap", expected, 1e-9);
+        assert.match(sql, /FROM coinbase_demo\.trade_vwap_5m/, "the chart reads the exact rollup");
+        assertSeriesMatch(await run(sql), "bucket", "vwap", tradeVwap, 1e-9);
       });
 
       await t.test("VWAP with the product filter set: only that product, same values", async () => {
@@ -235,7 +259,7 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         const rows = await run(sql);
         assert.ok(rows.length > 0);
         assert.deepEqual([...new Set(rows.map((r) => r.product_id))], ["ETH-USD"]);
-        const expected = new Map([...expectedVwap5m(ticks)].filter(([k]) => k.startsWith("ETH-USD@")));
+        const expected = new Map([...tradeVwap].filter(([k]) => k.startsWith("ETH-USD@")));
         assertSeriesMatch(rows, "bucket", "vwap", expected, 1e-9);
       });
 
@@ -246,29 +270,13 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
         context.queries[0]!.filters = context.queries[0]!.filters.filter((f) => f.op !== "TEMPORAL_RANGE");
         const sql = await chartSql(vwapChart.yaml.uuid, { ...context, result_type: "query" });
         assert.match(sql, /INTERVAL 24 HOUR/);
-        assertSeriesMatch(await run(sql), "bucket", "vwap", expectedVwap5m(ticks), 1e-9);
+        assertSeriesMatch(await run(sql), "bucket", "vwap", tradeVwap, 1e-9);
       });
 
       await t.test("Superset itself runs the VWAP chart through ClickHouse: one series per product, same values", async () => {
-        const id = ids.get(vwapChart.yaml.uuid)!;
-        const res = await client.getJson<{ result: Array<{ status: string; colnames: string[]; data: Array<Record<string, number | null>> }> }>(`/api/v1/chart/${id}/data/`);
-        const result = res.result[0]!;
-        assert.equal(result.status, "success");
-        assert.deepEqual(result.colnames, ["bucket", ...Object.keys(FIXTURE_PRODUCTS)]);
-        const expected = expectedVwap5m(ticks);
-        let compared = 0;
-        for (const row of result.data) {
-          for (const product of Object.keys(FIXTURE_PRODUCTS)) {
-            const want = expected.get(seriesKey(product, Number(row.bucket)));
-            const got = row[product];
-            if (want === undefined) assert.ok(got === null || got === undefined, `no VWAP expected for ${product} at ${row.bucket}`);
-            else {
-              assert.ok(typeof got === "number" && Math.abs(got - want) <= 1e-9 * want, `${product} at ${row.bucket}: ${got} vs ${want}`);
-              compared += 1;
-            }
-          }
-        }
-        assert.equal(compared, expected.size, "every expected point plotted");
+        const [result] = await supersetData(vwapChart.yaml.uuid);
+        assert.deepEqual(result!.colnames, ["bucket", ...PRODUCTS]);
+        assertPivotMatch(result!, "bucket", { vwap: tradeVwap }, { relTolerance: 1e-9 });
       });
 
       await t.test("the product filter offers exactly the products with data", async () => {
@@ -282,34 +290,83 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
           result_type: "full",
         });
         assert.equal(res.result[0]!.status, "success");
-        assert.deepEqual(res.result[0]!.data.map((r) => r.product_id), Object.keys(FIXTURE_PRODUCTS).sort());
+        assert.deepEqual(res.result[0]!.data.map((r) => r.product_id), [...PRODUCTS].sort());
       });
 
-      await t.test("high, low, close per product and minute over the chart's last 3 h", async () => {
+      await t.test("ticker method vs every trade: both VWAPs and the difference in bps for the selected product, from Superset's SQL and Superset's own run", async () => {
+        const id = ids.get(methodsChart.yaml.uuid)!;
+        const saved = JSON.parse((await client.getJson<{ result: { query_context: string } }>(`/api/v1/chart/${id}`)).result.query_context) as { queries: Array<{ filters: unknown[] }> };
+        // What the dashboard sends with its Product filter set (both queries filtered).
+        const request = (product: string | null, resultType: "query" | "full") => ({
+          ...saved,
+          queries: saved.queries.map((q) => ({ ...q, filters: product ? [...q.filters, { col: "product_id", op: "IN", val: [product] }] : q.filters })),
+          result_type: resultType,
+        });
+        // No product selected (Explore without the filter): the metrics refuse to blend products.
+        const blended = await client.postJson<{ result: ChartDataResult[] }>("/api/v1/chart/data", request(null, "full"));
+        assert.equal(blended.result.length, 2);
+        for (const result of blended.result) {
+          assert.equal(result.status, "success");
+          assert.ok(result.data.length > 0);
+          for (const row of result.data) for (const [k, v] of Object.entries(row)) if (k !== "bucket") assert.equal(v, null, `${k} over every product`);
+        }
+        const difference = expectedDifferenceBps(tickerVwap, tradeVwap);
+        assert.ok(difference.size > 3 * 250, "most buckets have both");
+        assert.ok([...difference.values()].some((bps) => Math.abs(bps) > 0.01), "the ticker method is off somewhere");
+        for (const product of PRODUCTS) {
+          const only = (m: ReadonlyMap<string, number>) => new Map([...m].filter(([k]) => k.startsWith(`${product}@`)));
+          const sql = (await client.postJson<ChartQueryResult>("/api/v1/chart/data", request(product, "query"))).result.map((r) => r.query);
+          assert.equal(sql.length, 2, "two queries: the VWAP lines and the bps bars");
+          assert.match(sql[0]!, /FROM coinbase_demo\.vwap_5m/);
+          assert.match(sql[0]!, /FROM coinbase_demo\.trade_vwap_5m/);
+          const lineRows = (await run(sql[0]!)).map((r) => ({ ...r, product_id: product }));
+          assertSeriesMatch(lineRows, "bucket", "ticker_vwap", only(tickerVwap), 1e-9);
+          assertSeriesMatch(lineRows, "bucket", "trade_vwap", only(tradeVwap), 1e-9);
+          const barRows = (await run(sql[1]!)).map((r) => ({ ...r, product_id: product }));
+          assertSeriesMatch(barRows, "bucket", "difference_bps", only(difference), 0, false, 1e-4);
+
+          const [lines, bars] = (await client.postJson<{ result: ChartDataResult[] }>("/api/v1/chart/data", request(product, "full"))).result;
+          assert.deepEqual([lines!.status, bars!.status], ["success", "success"]);
+          assert.deepEqual(lines!.colnames, ["bucket", "ticker_vwap", "trade_vwap"]);
+          assert.deepEqual(bars!.colnames, ["bucket", "difference_bps"]);
+          assertPivotMatch(lines!, "bucket", { ticker_vwap: only(tickerVwap), trade_vwap: only(tradeVwap) }, { relTolerance: 1e-9, product });
+          assertPivotMatch(bars!, "bucket", { difference_bps: only(difference) }, { absTolerance: 1e-4, product });
+        }
+      });
+
+      await t.test("high, low, close per product and minute from every trade, over the chart's last 3 h", async () => {
         const sql = await chartSql(ohlcChart.yaml.uuid);
+        assert.match(sql, /FROM coinbase_demo\.trade_ohlcv_1m/);
         const rows = await run(sql);
         // The window Superset resolved "last 3 h" to: the first rendered {from:DateTime}.
         const from = /parseDateTimeBestEffort\('([^']+)', 'UTC'\)/.exec(sql)?.[1];
         assert.ok(from, "the chart's SQL carries its start time");
         const fromMs = parseUtc(from);
         assert.ok(Math.abs(fromMs - (Date.now() - 3 * 3600_000)) < 10 * 60_000, `window starts about 3 h ago (${from})`);
-        const expected = new Map([...expectedCandles1m(ticks)].filter(([k]) => Number(k.split("@")[1]) >= fromMs));
-        assert.ok(expected.size > 3 * 150, "the fixture fills the window");
+        const inWindow = (since: number) => new Map([...candles].filter(([k]) => Number(k.split("@")[1]) >= since));
+        assert.ok(inWindow(fromMs).size > 3 * 150, "the fixture fills the window");
         for (const field of ["high", "low", "close"] as const) {
-          assertSeriesMatch(rows, "minute", field, new Map([...expected].map(([k, c]) => [k, c[field]])), 1e-12);
+          assertSeriesMatch(rows, "minute", field, new Map([...inWindow(fromMs)].map(([k, c]) => [k, c[field]])), 1e-12);
         }
+        // Superset's own run resolves "last 3 h" a moment later: every minute a minute inside both windows is plotted.
+        const [result] = await supersetData(ohlcChart.yaml.uuid);
+        const fields = (["high", "low", "close"] as const).map((f) => [f, new Map([...inWindow(fromMs)].map(([k, c]) => [k, c[f]]))] as const);
+        assertPivotMatch(result!, "minute", Object.fromEntries(fields), { relTolerance: 1e-12, completeFrom: fromMs + 60_000 });
       });
 
-      await t.test("trades per minute: ticks with a traded size per product and minute", async () => {
-        const rows = await run(await chartSql(tradesChart.yaml.uuid));
-        assertSeriesMatch(rows, "minute", "trades", expectedTradesPerMinute(ticks), 0, true);
+      await t.test("trades per minute: every trade per product and minute, from Superset's SQL and from Superset's own run", async () => {
+        const expected = new Map([...candles].map(([k, c]) => [k, c.trades]));
+        assertSeriesMatch(await run(await chartSql(tradesChart.yaml.uuid)), "minute", "trades", expected, 0, true);
+        const [result] = await supersetData(tradesChart.yaml.uuid);
+        assert.deepEqual(result!.colnames, ["minute", ...PRODUCTS]);
+        assertPivotMatch(result!, "minute", { trades: expected }, {});
       });
     }
     assert.ok(clickhouseHttp.statements.length > 0, "Superset connected to ClickHouse");
     assert.ok(!clickhouseHttp.statements.includes("<auth failed>"), "always with the injected password");
   });
 
-  test("the dashboard renders its three charts for the first product, with the Product filter, in a real browser", { skip: chromium ? false : "SKIPPED: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)" }, async () => {
+  test("the dashboard renders its four charts for the first product, with the Product filter, in a real browser", { skip: chromium ? false : "SKIPPED: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)" }, async () => {
     const { chromium: playwright } = await import("playwright-core");
     const browser = await playwright.launch({ executablePath: chromium!, args: CHROMIUM_ARGS });
     const firstProduct = Object.keys(FIXTURE_PRODUCTS).sort()[0]!;
@@ -340,8 +397,10 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
       const opened = Date.now();
       await page.goto(`${server.url}/superset/dashboard/${DASHBOARD_SLUG}/`);
       const charts = page.locator('[data-test="chart-grid-component"]');
-      await page.locator('[data-test="chart-grid-component"] canvas').nth(2).waitFor({ timeout: 90_000 }); // three charts drawn
-      assert.equal(await charts.count(), 3);
+      const chartCount = bundle.assets.charts.length;
+      await page.locator('[data-test="chart-grid-component"] canvas').nth(chartCount - 1).waitFor({ timeout: 90_000 }); // every chart drawn
+      assert.equal(await charts.count(), chartCount);
+      assert.equal(chartCount, 4);
       for (const chart of bundle.assets.charts) await page.getByText(chart.yaml.slice_name, { exact: true }).first().waitFor();
       // The Product filter holds its default, the first product.
       const selected = page.getByText(firstProduct, { exact: true }).first();
@@ -419,7 +478,7 @@ describe("Superset assets against a real Superset", { skip, timeout: 900_000 }, 
     assert.equal(await client.findId("dashboard", bundle.uuids.dashboards[0]!), undefined);
     assert.equal(await client.findId("database", bundle.uuids.database), undefined);
     const countsAfter = await Promise.all((["database", "dataset", "chart", "dashboard"] as const).map(async (k) => (await client.getJson<{ count: number }>(`/api/v1/${k}/?q=(page_size:1)`)).count));
-    assert.deepEqual(countsAfter, [countsBefore[0]! - 1, countsBefore[1]! - 3, countsBefore[2]! - 3, countsBefore[3]! - 1]);
+    assert.deepEqual(countsAfter, [countsBefore[0]! - 1, countsBefore[1]! - bundle.uuids.datasets.length, countsBefore[2]! - bundle.uuids.charts.length, countsBefore[3]! - 1]);
     assert.deepEqual(await removeAssets({ url: server.url, username: server.username, password: server.password }, bundle.uuids), [], "deleting again is a no-op");
   });
 });
@@ -435,7 +494,7 @@ function productFilterOf(body: string | null): unknown {
  * product@bucket-ms: every expected point present and equal within a relative tolerance, and
  * every other row's metric empty (NULL) or zero. `exact` compares numbers with ===.
  */
-function assertSeriesMatch(rows: Array<Record<string, unknown>>, timeColumn: string, metric: string, expected: Map<string, number>, relTolerance: number, exact = false): void {
+function assertSeriesMatch(rows: Array<Record<string, unknown>>, timeColumn: string, metric: string, expected: Map<string, number>, relTolerance: number, exact = false, absTolerance = 0): void {
   const seen = new Set<string>();
   for (const row of rows) {
     assert.ok(String(row.product_id) in FIXTURE_PRODUCTS, `unexpected product ${String(row.product_id)}`);
@@ -450,8 +509,45 @@ function assertSeriesMatch(rows: Array<Record<string, unknown>>, timeColumn: str
     }
     assert.ok(got !== null, `${metric} at ${k} missing (expected ${want})`);
     if (exact) assert.equal(got, want, `${metric} at ${k}`);
-    else assert.ok(Math.abs(got - want) <= relTolerance * Math.abs(want), `${metric} at ${k}: ${got} vs ${want}`);
+    else assert.ok(Math.abs(got - want) <= relTolerance * Math.abs(want) + absTolerance, `${metric} at ${k}: ${got} vs ${want}`);
   }
   for (const k of expected.keys()) assert.ok(seen.has(k), `expected a ${metric} row for ${k}`);
 }
 
+/**
+ * A chart data result as Superset returns it after its pivot (a time column in epoch ms, then one
+ * column per series: the product for a chart's single metric, "metric, product" for several, the
+ * metric alone for a chart without a product group-by, whose product is then `options.product`)
+ * against expected values per metric keyed by product@time-ms: every value plotted equals its
+ * expected value (relative plus absolute tolerance), every point without one is empty or 0, and
+ * every expected point at or after `completeFrom` is plotted.
+ */
+function assertPivotMatch(
+  result: ChartDataResult,
+  timeColumn: string,
+  expected: Record<string, ReadonlyMap<string, number>>,
+  options: { relTolerance?: number; absTolerance?: number; completeFrom?: number; product?: string },
+): void {
+  const { relTolerance = 0, absTolerance = 0, completeFrom = -Infinity } = options;
+  const metrics = Object.keys(expected);
+  const plotted = new Map(metrics.map((m) => [m, new Set<string>()]));
+  for (const column of result.colnames.filter((c) => c !== timeColumn)) {
+    const [metric, product] = column.includes(", ") ? column.split(", ") : options.product ? [column, options.product] : [metrics[0]!, column];
+    assert.ok(metric! in expected && product! in FIXTURE_PRODUCTS, `unexpected series ${column}`);
+    for (const row of result.data) {
+      const k = seriesKey(product!, Number(row[timeColumn]));
+      const want = expected[metric!]!.get(k);
+      const got = row[column];
+      if (want === undefined) {
+        assert.ok(got === null || got === undefined || got === 0, `${column} at ${k}: ${got}, expected no value`);
+        continue;
+      }
+      assert.ok(typeof got === "number" && Math.abs(got - want) <= relTolerance * Math.abs(want) + absTolerance, `${column} at ${k}: ${got} vs ${want}`);
+      plotted.get(metric!)!.add(k);
+    }
+  }
+  for (const metric of metrics) {
+    const missing = [...expected[metric]!.keys()].filter((k) => Number(k.split("@")[1]) >= completeFrom && !plotted.get(metric)!.has(k));
+    assert.deepEqual(missing, [], `every expected ${metric} point plotted`);
+  }
+}

@@ -4,12 +4,30 @@ import * as candlestick from "@grafana/grafana-foundation-sdk/candlestick";
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import { ClickHouseFormat, ClickHouseQueryBuilder, clickHouseDatasource } from "../clickhouseQuery";
 import { PRODUCT_VARIABLE, renderForDashboard, type RenderOptions, type RenderedQuery } from "../sql";
 
-export type PanelKind = "timeseries" | "bars" | "candlestick" | "table";
+export type PanelKind = "timeseries" | "bars" | "candlestick" | "table" | "stat";
+
+/** How one column of a panel's query is shown (a field override by name). */
+export interface ColumnStyle {
+  readonly unit?: string;
+  /** Legend / header name instead of the column's name. */
+  readonly displayName?: string;
+  /** Time series: on a second y axis at the right (a quantity of another scale, e.g. bps beside prices). */
+  readonly rightAxis?: boolean;
+  /** Time series: drawn as bars while the panel's other columns are lines. */
+  readonly bars?: boolean;
+}
+
+/** A stat's colour from a value on (Grafana threshold steps; the first starts at -Infinity). */
+export interface ThresholdStep {
+  readonly from: number | null;
+  readonly color: string;
+}
 
 export interface PanelSpec {
   /** Stable panel id (alerts link to it through __panelId__). */
@@ -25,10 +43,14 @@ export interface PanelSpec {
   readonly height: number;
   /** Candlestick only: the price columns. */
   readonly ohlc?: { open: string; high: string; low: string; close: string; volume?: string };
-  /** Units of single columns (field overrides), e.g. seconds columns in a table. */
-  readonly columnUnits?: Readonly<Record<string, string>>;
+  /** Styles of single columns (field overrides): units, names, a right axis, bars among lines. */
+  readonly columns?: Readonly<Record<string, ColumnStyle>>;
   /** The panel's own relative time ("3h": the last 3 hours whatever the dashboard's range), shown in its header. */
   readonly timeFrom?: string;
+  /** Bars or lines of several series stacked on each other (e.g. trades per source adding up to all trades). */
+  readonly stacked?: boolean;
+  /** Stat only: colour steps by value. */
+  readonly thresholds?: readonly ThresholdStep[];
 }
 
 export interface PanelInput {
@@ -42,15 +64,17 @@ export interface PanelInput {
   readonly width?: number;
   readonly height?: number;
   readonly ohlc?: PanelSpec["ohlc"];
-  readonly columnUnits?: PanelSpec["columnUnits"];
+  readonly columns?: PanelSpec["columns"];
   readonly timeFrom?: string;
+  readonly stacked?: boolean;
+  readonly thresholds?: PanelSpec["thresholds"];
 }
 
-const LABEL_COLUMNS = new Set(["product_id", "instance"]);
+const LABEL_COLUMNS = new Set(["product_id", "instance", "source"]);
 
 export function panelSpec(input: PanelInput): PanelSpec {
   const query = renderForDashboard(input.queryName, input.render);
-  const perLabel = input.kind !== "table" && query.columns.some((c) => LABEL_COLUMNS.has(c.name));
+  const perLabel = input.kind !== "table" && input.kind !== "stat" && query.columns.some((c) => LABEL_COLUMNS.has(c.name));
   return {
     id: input.id,
     title: input.title,
@@ -62,14 +86,16 @@ export function panelSpec(input: PanelInput): PanelSpec {
     width: input.width ?? 12,
     height: input.height ?? 8,
     ohlc: input.ohlc,
-    columnUnits: input.columnUnits,
+    columns: input.columns,
     timeFrom: input.timeFrom,
+    stacked: input.stacked,
+    thresholds: input.thresholds,
   };
 }
 
 /** The plugin format a panel's target asks for (see ClickHouseFormat for why per-label data is a table). */
 export function formatOf(spec: PanelSpec): ClickHouseFormat {
-  return spec.kind === "table" || spec.perLabel ? ClickHouseFormat.Table : ClickHouseFormat.TimeSeries;
+  return spec.kind === "table" || spec.kind === "stat" || spec.perLabel ? ClickHouseFormat.Table : ClickHouseFormat.TimeSeries;
 }
 
 /**
@@ -95,11 +121,21 @@ export function buildPanel(spec: PanelSpec, datasourceUid: string): cog.Builder<
   }
   if (spec.unit) builder.unit(spec.unit);
   if (spec.timeFrom) builder.timeFrom(spec.timeFrom);
-  for (const [column, unit] of Object.entries(spec.columnUnits ?? {})) {
-    if (!spec.query.columns.some((c) => c.name === column)) throw new Error(`Panel "${spec.title}": columnUnits names ${column}, which its query does not return`);
-    builder.overrideByName(column, [{ id: "unit", value: unit }]);
+  for (const [column, style] of Object.entries(spec.columns ?? {})) {
+    if (!spec.query.columns.some((c) => c.name === column)) throw new Error(`Panel "${spec.title}": columns names ${column}, which its query does not return`);
+    builder.overrideByName(column, columnOverride(style));
   }
   return builder;
+}
+
+/** A column's field-override properties (Grafana's field config ids; time series' own under custom.). */
+function columnOverride(style: ColumnStyle): dashboard.DynamicConfigValue[] {
+  const properties: dashboard.DynamicConfigValue[] = [];
+  if (style.unit) properties.push({ id: "unit", value: style.unit });
+  if (style.displayName) properties.push({ id: "displayName", value: style.displayName });
+  if (style.rightAxis) properties.push({ id: "custom.axisPlacement", value: common.AxisPlacement.Right });
+  if (style.bars) properties.push({ id: "custom.drawStyle", value: common.GraphDrawStyle.Bars }, { id: "custom.fillOpacity", value: 60 });
+  return properties;
 }
 
 /** Legend names for split series: the label value, prefixed by the value column when there are several. */
@@ -112,9 +148,9 @@ function seriesName(spec: PanelSpec): string {
 function panelBuilder(spec: PanelSpec) {
   switch (spec.kind) {
     case "timeseries":
-      return new timeseries.PanelBuilder().lineWidth(1).fillOpacity(10).spanNulls(false).showPoints(common.VisibilityMode.Never).legend(legend());
+      return stacking(spec, new timeseries.PanelBuilder().lineWidth(1).fillOpacity(10).spanNulls(false).showPoints(common.VisibilityMode.Never).legend(legend()));
     case "bars":
-      return new timeseries.PanelBuilder().drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).legend(legend());
+      return stacking(spec, new timeseries.PanelBuilder().drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80).legend(legend()));
     case "candlestick": {
       if (!spec.ohlc) throw new Error(`Panel "${spec.title}" is a candlestick: give its ohlc columns`);
       const fields = new candlestick.CandlestickFieldMapBuilder().open(spec.ohlc.open).high(spec.ohlc.high).low(spec.ohlc.low).close(spec.ohlc.close);
@@ -129,7 +165,27 @@ function panelBuilder(spec: PanelSpec) {
     }
     case "table":
       return new table.PanelBuilder().showHeader(true);
+    case "stat":
+      return statPanel(spec);
   }
+}
+
+function stacking(spec: PanelSpec, builder: timeseries.PanelBuilder): timeseries.PanelBuilder {
+  return spec.stacked ? builder.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal)) : builder;
+}
+
+/** One big number per numeric column of a one-row query (its name under it), coloured by the thresholds. */
+function statPanel(spec: PanelSpec): stat.PanelBuilder {
+  const builder = new stat.PanelBuilder()
+    .graphMode(common.BigValueGraphMode.None)
+    .colorMode(common.BigValueColorMode.Value)
+    .textMode(common.BigValueTextMode.ValueAndName)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().values(false).calcs(["lastNotNull"]).fields(""));
+  if (spec.thresholds) {
+    const steps = spec.thresholds.map((s) => ({ value: s.from, color: s.color }));
+    builder.thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps));
+  }
+  return builder;
 }
 
 function legend() {

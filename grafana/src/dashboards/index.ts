@@ -58,8 +58,15 @@ export function buildDashboards(options: DashboardOptions): BuiltDashboard[] {
     for (const section of definition.sections) {
       const row = new dashboard.RowBuilder(section.title).id(section.rowId);
       if (section.repeat) row.repeat(section.repeat);
-      builder.withRow(row);
-      for (const panel of section.panels) builder.withPanel(buildPanel(panel, opts.datasourceUid));
+      if (section.collapsed) {
+        // A collapsed row holds its panels (Grafana strips panels from an open row's own list).
+        row.collapsed(true);
+        for (const panel of section.panels) row.withPanel(buildPanel(panel, opts.datasourceUid));
+        builder.withRow(row);
+      } else {
+        builder.withRow(row);
+        for (const panel of section.panels) builder.withPanel(buildPanel(panel, opts.datasourceUid));
+      }
     }
     return { uid: definition.uid, title: definition.title, json: builder.build() };
   });

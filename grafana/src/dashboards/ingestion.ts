@@ -16,6 +16,11 @@ export const INGESTION_PANEL = {
   bufferDepth: 8,
   spoolSize: 9,
   reconnects: 10,
+  backfillOpen: 20,
+  backfillFilled: 21,
+  backfillAbandoned: 22,
+  backfillOverTime: 23,
+  tradesBySource: 24,
 } as const;
 
 export interface DashboardSection {
@@ -23,11 +28,13 @@ export interface DashboardSection {
   readonly title: string;
   /** A dashboard variable to repeat the row for (one copy per selected value). */
   readonly repeat?: string;
+  /** Starts collapsed: its panels load only when someone opens the row. */
+  readonly collapsed?: boolean;
   readonly panels: readonly PanelSpec[];
 }
 
 export function ingestionSections(): DashboardSection[] {
-  return [flowSection(), lossesSection(), ingesterSection()];
+  return [flowSection(), lossesSection(), backfillSection(), ingesterSection()];
 }
 
 /** Flow: how much arrives, how fresh it is and how late. */
@@ -61,7 +68,7 @@ function flowSection(): DashboardSection {
         description: "Per product: the newest tick's exchange time, when the newest row was stored, and how many seconds ago each was.",
         kind: "table",
         queryName: "data_freshness",
-        columnUnits: { seconds_since_last_tick: "s", seconds_since_last_ingest: "s" },
+        columns: { seconds_since_last_tick: { unit: "s" }, seconds_since_last_ingest: { unit: "s" } },
       }),
       panelSpec({
         id: P.latency,
@@ -97,6 +104,64 @@ function lossesSection(): DashboardSection {
         kind: "bars",
         queryName: "dead_letters_over_time",
         unit: "short",
+      }),
+    ],
+  };
+}
+
+/** Stat colours: green while nothing is there, then the colour of concern. */
+const NONE_IS_GOOD = (color: string) => [
+  { from: null, color: "green" },
+  { from: 1, color },
+];
+
+/**
+ * Backfill: trade_id gaps on the matches channel, filled from the REST API. The stats count gaps
+ * detected in the dashboard's range by their newest state (backfill_status.sql); the bars show
+ * when gaps were detected, filled or abandoned; trades per source shows the backfilled trades
+ * arriving beside the live ones.
+ */
+function backfillSection(): DashboardSection {
+  const P = INGESTION_PANEL;
+  const stat = (id: number, title: string, states: string[], columns: Array<[column: string, name: string]>, color: string, description: string) =>
+    panelSpec({
+      id,
+      title,
+      description,
+      kind: "stat",
+      queryName: "backfill_status",
+      render: { aggregate: columns.map(([column]) => ({ fn: "sum" as const, column })), where: { column: "state", in: states } },
+      columns: Object.fromEntries(columns.map(([column, name]) => [column, { displayName: name }])),
+      thresholds: NONE_IS_GOOD(color),
+      width: 8,
+      height: 5,
+    });
+  return {
+    rowId: 103,
+    title: "Backfill",
+    panels: [
+      stat(P.backfillOpen, "Open backfill gaps", ["detected", "filling"], [["gaps", "gaps"], ["missing_trades", "trades missing"]], "orange",
+        "Trade-id gaps detected in the time range that are not filled yet (newest state detected or filling), and the trades they miss."),
+      stat(P.backfillFilled, "Filled backfill gaps", ["filled"], [["gaps", "gaps"], ["backfilled_trades", "trades backfilled"]], "blue",
+        "Gaps detected in the time range whose trades were all fetched from the REST API and stored (source rest)."),
+      stat(P.backfillAbandoned, "Abandoned backfill gaps", ["abandoned"], [["gaps", "gaps"], ["missing_trades", "trades missing"], ["backfilled_trades", "of them backfilled"]], "red",
+        "Gaps detected in the time range that the backfill gave up on (the reason is in backfill_gaps.reason): their trades are missing for good, and the exact VWAP and candles of those minutes lack them."),
+      panelSpec({
+        id: P.backfillOverTime,
+        title: "Backfill gaps over time",
+        description: "Per minute: gaps detected, and gaps filled or abandoned (in the minute of their newest state).",
+        kind: "bars",
+        queryName: "backfill_gaps_over_time",
+        unit: "short",
+      }),
+      panelSpec({
+        id: P.tradesBySource,
+        title: "Trades per minute by source",
+        description: "Trades stored per minute, stacked by source: ws (the matches channel) and rest (backfilled from the REST API, in the minute the trade happened).",
+        kind: "bars",
+        queryName: "trades_per_minute_by_source",
+        unit: "short",
+        stacked: true,
       }),
     ],
   };

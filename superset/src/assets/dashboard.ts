@@ -1,5 +1,5 @@
-// The dashboard: one full-width row per chart, a Product native filter on the VWAP dataset (one
-// product at a time, the first one by default), and a 10 s auto-refresh.
+// The dashboard: one full-width row per chart, a Product native filter on the (trade) VWAP dataset
+// (one product at a time, the first one by default), and a 10 s auto-refresh.
 import type { ChartAsset, DatasetAsset, YamlAsset } from "./types";
 import { assetUuid } from "./uuid";
 
@@ -7,8 +7,8 @@ export const DASHBOARD_SLUG = "streamstack-markets";
 export const DASHBOARD_TITLE = "streamstack: markets";
 export const REFRESH_SECONDS = 10;
 
-/** Grid units (8 px each) per chart, top to bottom: the two price charts tall, trades shorter. */
-const CHART_HEIGHTS = [50, 50, 38];
+/** Grid units (8 px each) per chart, top to bottom: the three price charts tall, trades shorter. */
+const CHART_HEIGHTS = [50, 50, 50, 38];
 
 /** The layout (position_json): header, then one row holding one chart per chart, in order. */
 function dashboardPosition(charts: readonly ChartAsset[]): Record<string, unknown> {

@@ -33,21 +33,73 @@ interface DatasetSpec {
   readonly metrics: readonly DatasetMetric[];
 }
 
+/** Σ price·size / Σ size re-aggregated from a query's per-bucket VWAP and volume. */
+const vwapOf = (vwap: string, volume: string) => `sum(${vwap} * ${volume}) / nullIf(sum(${volume}), 0)`;
+
+/** An expression that is NULL unless the grain's rows are one product's. */
+const oneProduct = (expression: string) => `if(uniqExact(product_id) = 1, ${expression}, NULL)`;
+
+/** The datasets, by what the charts call them. */
+export type DatasetKey = "tradeVwap" | "tradeOhlcv" | "vwapMethods" | "tickerVwap" | "tickerOhlcv" | "tickerTrades";
+
 // Metrics re-aggregate the query's rows correctly at any time grain at least as coarse as the
 // query's own buckets: VWAP as sum(vwap*volume)/sum(volume) (= Σ price·size / Σ size), open as the
 // earliest minute's open, and so on. A plain AVG(vwap) would weight quiet buckets like busy ones.
-const DATASETS: readonly DatasetSpec[] = [
-  {
+// The trade-based datasets (every trade, exact rollups) feed the dashboard; the ticker-based ones
+// (the walk-through's method) stay for Explore and feed the comparison through vwap_methods_5m.
+const DATASETS: Readonly<Record<DatasetKey, DatasetSpec>> = {
+  tradeVwap: {
+    query: "trade_vwap_5m",
+    tableName: "streamstack_trade_vwap_5m",
+    timeColumn: "bucket",
+    metrics: [
+      metric("vwap", "VWAP", vwapOf("vwap", "volume"), "Volume-weighted average price of every trade over the grain (from exact 5-minute buckets).", ",.2f"),
+      metric("volume", "Volume", "sum(volume)", "Traded size of every trade (base currency)."),
+      metric("trades", "Trades", "sum(num_trades)", "Trades (matches channel and REST backfill)."),
+    ],
+  },
+  tradeOhlcv: {
+    query: "trade_ohlcv_1m",
+    tableName: "streamstack_trade_ohlcv_1m",
+    timeColumn: "minute",
+    metrics: [
+      metric("open", "Open", "argMin(open, minute)", "First trade's price of the grain.", ",.2f"),
+      metric("high", "High", "max(high)", "Highest trade price of the grain.", ",.2f"),
+      metric("low", "Low", "min(low)", "Lowest trade price of the grain.", ",.2f"),
+      metric("close", "Close", "argMax(close, minute)", "Last trade's price of the grain.", ",.2f"),
+      metric("volume", "Volume", "sum(volume)", "Traded size of every trade (base currency)."),
+      metric("trades", "Trades", "sum(num_trades)", "Trades (matches channel and REST backfill)."),
+    ],
+  },
+  vwapMethods: {
+    query: "vwap_methods_5m",
+    tableName: "streamstack_vwap_methods_5m",
+    timeColumn: "bucket",
+    // NULL unless the rows are one product's: the comparison chart draws one series per metric
+    // (charts.ts mixedChart), and a VWAP blended across BTC and SOL would be a meaningless number.
+    metrics: [
+      metric("ticker_vwap", "Ticker VWAP (walk-through)", oneProduct(vwapOf("ticker_vwap", "ticker_volume")), "The walk-through's VWAP, from ticker messages (approximate); NULL over several products.", ",.2f"),
+      metric("trade_vwap", "Trade VWAP (every trade)", oneProduct(vwapOf("trade_vwap", "trade_volume")), "The VWAP of every trade (exact rollup); NULL over several products.", ",.2f"),
+      metric(
+        "difference_bps",
+        "Ticker - trade (bps)",
+        oneProduct(`(${vwapOf("ticker_vwap", "ticker_volume")} - ${vwapOf("trade_vwap", "trade_volume")}) / (${vwapOf("trade_vwap", "trade_volume")}) * 10000`),
+        "How far the ticker method is off: (ticker VWAP - trade VWAP) / trade VWAP in basis points; NULL over several products.",
+        ",.1f",
+      ),
+    ],
+  },
+  tickerVwap: {
     query: "vwap_5m",
     tableName: "streamstack_vwap_5m",
     timeColumn: "bucket",
     metrics: [
-      metric("vwap", "VWAP", "sum(vwap * volume) / nullIf(sum(volume), 0)", "Volume-weighted average price over the grain (from 5-minute buckets).", ",.2f"),
-      metric("volume", "Volume", "sum(volume)", "Traded size (base currency)."),
+      metric("vwap", "VWAP", vwapOf("vwap", "volume"), "Volume-weighted average price over the grain, from ticker messages (the walk-through's method).", ",.2f"),
+      metric("volume", "Volume", "sum(volume)", "Traded size as the tickers report it (base currency)."),
       metric("trades", "Trades", "sum(num_trades)", "Ticks with a traded size."),
     ],
   },
-  {
+  tickerOhlcv: {
     query: "ohlcv_1m",
     tableName: "streamstack_ohlcv_1m",
     timeColumn: "minute",
@@ -59,7 +111,7 @@ const DATASETS: readonly DatasetSpec[] = [
       metric("volume", "Volume", "sum(volume)", "Traded size (base currency)."),
     ],
   },
-  {
+  tickerTrades: {
     query: "ingestion_rate_per_minute",
     tableName: "streamstack_trades_per_minute",
     timeColumn: "minute",
@@ -69,7 +121,7 @@ const DATASETS: readonly DatasetSpec[] = [
       metric("volume", "Volume", "sum(volume)", "Traded size (base currency)."),
     ],
   },
-];
+};
 
 function datasetAsset(spec: DatasetSpec, databaseUuid: string, schema: string): DatasetAsset {
   const query: NamedQuery = loadQuery(spec.query);
@@ -108,7 +160,10 @@ function datasetAsset(spec: DatasetSpec, databaseUuid: string, schema: string): 
   };
 }
 
-/** The VWAP, OHLC and trades-per-minute datasets, in that order, on the database `databaseUuid`. */
-export function buildDatasets(databaseUuid: string, schema: string): [vwap: DatasetAsset, ohlc: DatasetAsset, trades: DatasetAsset] {
-  return DATASETS.map((d) => datasetAsset(d, databaseUuid, schema)) as [DatasetAsset, DatasetAsset, DatasetAsset];
+export type Datasets = Readonly<Record<DatasetKey, DatasetAsset>>;
+
+/** Every dataset on the database `databaseUuid`: the trade-based ones first, then the ticker-based ones. */
+export function buildDatasets(databaseUuid: string, schema: string): Datasets {
+  const entries = (Object.keys(DATASETS) as DatasetKey[]).map((key): [DatasetKey, DatasetAsset] => [key, datasetAsset(DATASETS[key], databaseUuid, schema)]);
+  return Object.fromEntries(entries) as Record<DatasetKey, DatasetAsset>;
 }

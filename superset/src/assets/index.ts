@@ -1,5 +1,6 @@
 // The Superset assets as code: one ClickHouse database connection, one virtual dataset per
-// sql/queries file we chart, three charts and the dashboard. Pure data, no I/O: bundle.ts
+// sql/queries file we chart (trade-based for the dashboard, ticker-based for Explore and the
+// comparison), four charts and the dashboard. Pure data, no I/O: bundle.ts
 // serializes it, importer.ts sends it. UUIDs are derived from stable names so re-imports
 // overwrite the same objects (Superset's import matches on uuid).
 import { DATABASE } from "../../../sql/src/names";
@@ -13,6 +14,7 @@ import { assetUuid } from "./uuid";
 export { LAST_24_HOURS, LAST_3_HOURS } from "./charts";
 export { DASHBOARD_SLUG, DASHBOARD_TITLE, REFRESH_SECONDS } from "./dashboard";
 export { DATABASE_FILE, DATABASE_NAME, PASSWORD_MASK, sqlalchemyUri } from "./database";
+export type { DatasetKey, Datasets } from "./datasets";
 export type { Assets, ChartAsset, ClickHouseConnection, DatasetAsset, DatasetColumn, DatasetMetric, YamlAsset } from "./types";
 export { assetUuid } from "./uuid";
 
@@ -28,7 +30,7 @@ export function buildAssets(connection: ClickHouseConnection): Assets {
   checkConnection(connection);
   const databaseUuid = assetUuid("database:clickhouse");
   const database = databaseAsset(connection, databaseUuid);
-  const [vwap, ohlc, trades] = buildDatasets(databaseUuid, connection.database ?? DATABASE);
-  const charts = buildCharts(vwap, ohlc, trades);
-  return { database, datasets: [vwap, ohlc, trades], charts, dashboard: dashboardAsset(charts, vwap) };
+  const datasets = buildDatasets(databaseUuid, connection.database ?? DATABASE);
+  const charts = buildCharts(datasets);
+  return { database, datasets: Object.values(datasets), charts, dashboard: dashboardAsset(charts, datasets.tradeVwap) };
 }
