@@ -5,6 +5,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import type { UserRole } from "../../../sql/src/access";
 import { isEmbeddedUrl, openClickHouse } from "../../../sql/src/client";
 import { DATABASE } from "../../../sql/src/names";
+import { TRADE_COLUMNS } from "../../../sql/src/rows";
 import { failed, ok, skipped, type CheckResult } from "./result";
 
 export interface ProbedUser {
@@ -34,7 +35,19 @@ const INSERT_PROBE: Probe = {
 /** What each role must be able to do, and what it must be refused. */
 export const PROBES: Record<UserRole, { allowed: Probe[]; refused: Probe[] }> = {
   writer: {
-    allowed: [INSERT_PROBE, { what: "read the last stored sequence", sql: `SELECT max(sequence) FROM ${DATABASE}.coinbase_ticker` }],
+    allowed: [
+      INSERT_PROBE,
+      { what: "read the last stored sequence", sql: `SELECT max(sequence) FROM ${DATABASE}.coinbase_ticker` },
+      // The ingester's insert-time identity check (ingest/src/sinks/identities.ts) and the backfill's reads.
+      {
+        what: "look up stored ticker identities",
+        sql: `SELECT product_id, sequence AS id FROM ${DATABASE}.coinbase_ticker WHERE product_id = 'BTC-USD' AND time >= '2000-01-01 00:00:00.000000' AND time <= '2000-01-01 00:00:00.000000' AND sequence IN (1)`,
+      },
+      { what: "look up stored trades", sql: `SELECT product_id, trade_id AS id FROM ${DATABASE}.trades WHERE product_id = 'BTC-USD' AND trade_id IN (1)` },
+      { what: "insert trades", sql: `INSERT INTO ${DATABASE}.trades (${TRADE_COLUMNS.join(", ")}) SELECT ${TRADE_COLUMNS.join(", ")} FROM ${DATABASE}.trades WHERE 0` },
+      { what: "record backfill states", sql: `INSERT INTO ${DATABASE}.backfill_gaps (product_id) SELECT 'streamstack-verify' WHERE 0` },
+      { what: "read open backfill gaps", sql: `SELECT count() FROM ${DATABASE}.backfill_gaps` },
+    ],
     refused: [
       { what: "read prices from coinbase_ticker", sql: `SELECT price FROM ${DATABASE}.coinbase_ticker LIMIT 1` },
       { what: "read the rollups", sql: `SELECT count() FROM ${DATABASE}.trades_per_minute` },
