@@ -5,6 +5,7 @@
 // a kill in the middle of a gap: backfill-kill.test.ts.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import { compareTradeRollups, tradeInputOf } from "../../sql/testing/exactness";
 import { FakeCoinbase, type TapeTrade } from "../testing/fake-coinbase";
 import { startIngester, type RunningIngester } from "../src/main";
 import { rows, sharedEngine, tempDir, testConfig, waitFor } from "./helpers";
@@ -97,6 +98,8 @@ test("a disconnect loses 150 trades per product on the websocket; the backfill f
   const pages = exchange.restRequests.filter((r) => r.status === 200);
   assert.ok(pages.length >= 8, `150 missing trades per product at 40 a page is at least 4 pages each (saw ${pages.length})`);
   assert.ok(exchange.restRequests.some((r) => r.status === 429) && exchange.restRequests.some((r) => r.status === 503));
+  // The exact rollups equal an independent BigInt computation over the exchange's full tape.
+  assert.deepEqual(await compareTradeRollups(engine.client, tape.map(tradeInputOf)), []);
 });
 
 test("history older than the REST API serves: the gap is abandoned with the reason, not retried forever", async () => {
