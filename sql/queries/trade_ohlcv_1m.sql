@@ -3,7 +3,7 @@
 -- params: from DateTime, to DateTime, products Array(String)
 -- columns: minute DateTime('UTC'), product_id LowCardinality(String), open Nullable(Float64), high Nullable(Float64), low Nullable(Float64), close Nullable(Float64), volume Float64, num_trades UInt64, open_exact Nullable(String), high_exact Nullable(String), low_exact Nullable(String), close_exact Nullable(String), volume_exact String
 -- The first eight columns are ohlcv_1m's, so a panel can read either. open/close are the prices of
--- the first and last trade by (time, trade_id). The _exact columns are the Decimal(38, 12) values
+-- the first and last trade by trade_id (the exchange's execution order). The _exact columns are the Decimal(38, 12) values
 -- as toString prints them (trailing zeros trimmed). WITH FILL fills each product's empty minutes
 -- (volume 0, prices NULL); the outer filter drops the rows it would invent for no product at all.
 SELECT

@@ -63,11 +63,11 @@ export interface ExactOhlcvRow {
   product_id: string;
   /** `YYYY-MM-DD hh:mm:ss`, the minute's start. */
   minute: string;
-  /** Price of the first trade by (time, trade_id). */
+  /** Price of the first trade by trade_id (the exchange's execution order). */
   open: string;
   high: string;
   low: string;
-  /** Price of the last trade by (time, trade_id). */
+  /** Price of the last trade by trade_id. */
   close: string;
   volume: string;
   num_trades: number;
@@ -195,10 +195,10 @@ export function exactVwap5m(trades: readonly TradeInput[]): ExactVwapRow[] {
   return byKey(rows, (r) => r.bucket);
 }
 
-/** The exact 1-minute candles per product, ordered by (product_id, minute); open/close by (time, trade_id). */
+/** The exact 1-minute candles per product, ordered by (product_id, minute); open/close by trade_id. */
 export function exactOhlcv1m(trades: readonly TradeInput[]): ExactOhlcvRow[] {
   type Acc = { product_id: string; minute: string; first: TradeInput; last: TradeInput; high: bigint; low: bigint; v: bigint; n: number };
-  const before = (a: TradeInput, b: TradeInput) => a.time < b.time || (a.time === b.time && a.trade_id < b.trade_id);
+  const before = (a: TradeInput, b: TradeInput) => a.trade_id < b.trade_id;
   const acc = new Map<string, Acc>();
   for (const t of trades) {
     const minute = minuteOf(t.time);
