@@ -120,3 +120,25 @@ test("history older than the REST API serves: the gap is abandoned with the reas
   assert.match(gap!.reason, /older than its history/);
   assert.equal((await storedTrades()).length, exchange.allTrades().length - 60, "every trade but the 60 beyond the API's history");
 });
+
+test("REST unreachable (503 on every request): the gap is abandoned after give_up_after_ms with the reason, and the live feed goes on", async () => {
+  const { exchange, wsUrl, restUrl } = await fake({ products: ["ETH-USD"] });
+  exchange.failRest(1_000_000, 503);
+  const config = coinbaseConfig(wsUrl, restUrl, tempDir("spool"), { give_up_after_ms: 400 });
+  const ingester = await start({ ...config, source: { ...config.source, subscription: { product_ids: ["ETH-USD"], channels: ["ticker", "matches"] } } } as typeof config);
+  await exchange.waitForSubscribers(1);
+  await exchange.emit(5);
+  await exchange.whileDisconnected(20);
+  await exchange.waitForSubscribers(1);
+  await exchange.emit(5);
+  await waitFor("the gap abandoned", async () => (await gapStates()).some((g) => g.state === "abandoned"), 20_000);
+  await exchange.emit(5);
+  await waitFor("the trades after it stored", async () => (await storedTrades()).length === 5 + 1 + 5 + 5, 20_000);
+  assert.equal(await ingester.stop("test"), 0);
+  const [gap] = await gapStates();
+  assert.equal(gap!.backfilled, 0);
+  assert.match(gap!.reason, /unreachable for .*503/);
+  const failed = exchange.restRequests.length;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(exchange.restRequests.length, failed, "no request after the gap was abandoned");
+});
