@@ -1,8 +1,12 @@
 // A local stand-in for the Coinbase websocket, for benchmarks: acks the subscribe, then streams
 // Coinbase-shaped tickers (Coinbase's key order, realistic sequence jumps) either as fast as the
-// socket takes them (--count N) or at a fixed rate (--rate R --seconds S). Prints {"port": …}
-// when listening, {"streaming": true} when the subscribe arrived and the stream starts, and
-// {"sent": …} when done. Run in its own process.
+// socket takes them (--count N) or at a fixed rate (--rate R --seconds S). With --matches, each
+// ticker comes after the 1–3 `match` messages of its trades (Coinbase's key order, version-4 UUID
+// order ids, decimal strings, contiguous trade_id per product; the ticker's trade_id is its last
+// match's), as the feed sends them with `matches` + `ticker` subscribed; N and R count messages of
+// both kinds. Prints {"port", "messages", "tickers", "trades"} when listening (the counts of a
+// --count stream), {"streaming": true} when the subscribe arrived and the stream starts, and
+// {"sent", "tickers", "trades"} when done. Run in its own process.
 //
 // The load generator must cost as little CPU as possible, since it shares the machine with the
 // ingester it measures: so this is a minimal RFC 6455 server rather than the `ws` library. For
@@ -13,26 +17,79 @@ import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+/** `--name value` pairs; a `--flag` followed by another option (or nothing) is `true`. */
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+for (let i = 2; i < process.argv.length; i++) {
+  const name = process.argv[i]!.replace(/^--/, "");
+  const value = process.argv[i + 1];
+  if (value === undefined || value.startsWith("--")) args.set(name, "true");
+  else args.set(name, (i++, value));
+}
 const count = Number(args.get("count") ?? 0);
 const rate = Number(args.get("rate") ?? 0);
 const seconds = Number(args.get("seconds") ?? 0);
+const withMatches = args.get("matches") === "true";
 const PRODUCTS = ["BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD"];
 const WRITE_BYTES = 256 * 1024;
 
-class Tickers {
+/** Feed messages one at a time: a ticker, or with --matches its 1–3 matches first. Template strings only: the generator must stay cheap. */
+class Feed {
   private readonly seq = PRODUCTS.map((_, i) => 90_000_000_000 + i * 1_000_000_000);
   private readonly trade = PRODUCTS.map((_, i) => 700_000_000 + i * 10_000_000);
   private n = 0;
+  private readonly queue: string[] = [];
+  tickers = 0;
+  trades = 0;
+
+  constructor(private readonly matches: boolean) {}
+
   next(nowMs: number): string {
+    if (this.queue.length === 0) this.group(nowMs);
+    return this.queue.shift()!;
+  }
+
+  /** Messages of the current group not handed out yet. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * One ticker's messages. Ticker only: the sequence and trade_id jump as on the real feed (the
+   * same stream as before --matches existed). With matches: a match per trade (contiguous
+   * trade_ids, each its own sequence), then the ticker with the last match's sequence, trade_id,
+   * price and size.
+   */
+  private group(nowMs: number): void {
     const i = this.n++ % PRODUCTS.length;
-    this.seq[i]! += 1 + (this.n % 37);
-    this.trade[i]! += 1 + (this.n % 3);
+    const product = PRODUCTS[i]!;
+    const trades = 1 + (this.n % 3);
     const time = new Date(nowMs).toISOString().replace("Z", `${String(this.n % 1000).padStart(3, "0")}Z`);
     const price = (91_000 + (this.n % 1000) / 10).toFixed(2);
-    return `{"type":"ticker","sequence":${this.seq[i]},"product_id":"${PRODUCTS[i]}","price":"${price}","open_24h":"90012.11","volume_24h":"10234.56781234","low_24h":"89500.00","high_24h":"92000.00","volume_30d":"312345.12345678","best_bid":"${price}","best_bid_size":"0.84961386","best_ask":"${price}","best_ask_size":"1.65387740","side":"${this.n % 2 ? "buy" : "sell"}","time":"${time}","trade_id":${this.trade[i]},"last_size":"0.04536560"}`;
+    let size = "0.04536560";
+    if (!this.matches) {
+      this.seq[i]! += 1 + (this.n % 37);
+      this.trade[i]! += trades;
+    }
+    for (let k = 0; this.matches && k < trades; k++) {
+      const m = this.trades++;
+      this.seq[i]! += 1 + ((this.n + k) % 13);
+      this.trade[i]! += 1;
+      size = `0.${String(100_000 + (m % 899_999)).padStart(8, "0")}`;
+      this.queue.push(
+        `{"type":"match","trade_id":${this.trade[i]},"maker_order_id":"${uuid(2 * m)}","taker_order_id":"${uuid(2 * m + 1)}","side":"${m % 2 ? "buy" : "sell"}","size":"${size}","price":"${price}","product_id":"${product}","sequence":${this.seq[i]},"time":"${time}"}`,
+      );
+    }
+    this.tickers++;
+    this.queue.push(
+      `{"type":"ticker","sequence":${this.seq[i]},"product_id":"${product}","price":"${price}","open_24h":"90012.11","volume_24h":"10234.56781234","low_24h":"89500.00","high_24h":"92000.00","volume_30d":"312345.12345678","best_bid":"${price}","best_bid_size":"0.84961386","best_ask":"${price}","best_ask_size":"1.65387740","side":"${this.n % 2 ? "buy" : "sell"}","time":"${time}","trade_id":${this.trade[i]},"last_size":"${size}"}`,
+    );
   }
+}
+
+/** A version-4 UUID made from a counter (valid form; unique per counter value). */
+function uuid(n: number): string {
+  const hex = n.toString(16).padStart(20, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(12, 15)}-8${hex.slice(15, 18)}-0000${hex.slice(18, 20)}${hex.slice(0, 6)}`;
 }
 
 /** One unmasked text frame (opcode 1, FIN). */
@@ -74,7 +131,7 @@ function streamMax(socket: Socket, chunks: Buffer[], total: number, done: (sent:
 }
 
 function streamRate(socket: Socket, perSecond: number, forSeconds: number, done: (sent: number) => void): void {
-  const gen = new Tickers();
+  const gen = feed;
   const started = Date.now();
   let sent = 0;
   const timer = setInterval(() => {
@@ -94,12 +151,16 @@ function streamRate(socket: Socket, perSecond: number, forSeconds: number, done:
   }, 5);
 }
 
-// For --count: everything generated and framed up front, before the client connects.
+const feed = new Feed(withMatches);
+// For --count: everything generated and framed up front, before the client connects. A ticker's
+// matches are never cut from it: the stream ends with a whole group (at most 3 messages past N).
 const prebuilt = count > 0 ? (() => {
-  const gen = new Tickers();
   const start = Date.now();
-  return pack(Array.from({ length: count }, (_, i) => frame(gen.next(start + Math.floor(i / 100)))));
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count || feed.pending > 0; i++) frames.push(frame(feed.next(start + Math.floor(i / 100))));
+  return pack(frames);
 })() : [];
+const prebuiltCounts = { messages: feed.tickers + feed.trades, tickers: feed.tickers, trades: feed.trades };
 
 const server = createServer((_req, res) => res.writeHead(426).end("websocket only"));
 server.on("upgrade", (req, socket: Socket) => {
@@ -116,9 +177,10 @@ server.on("upgrade", (req, socket: Socket) => {
     if (subscribed || opcode !== 1) return; // the subscribe is the first text frame; nothing else matters
     subscribed = true;
     console.log(JSON.stringify({ streaming: true }));
-    socket.write(frame(JSON.stringify({ type: "subscriptions", channels: [{ name: "ticker", product_ids: PRODUCTS }] })));
-    const done = (sent: number) => console.log(JSON.stringify({ sent }));
-    if (count > 0) streamMax(socket, prebuilt, count, done);
+    const channels = (withMatches ? ["ticker", "matches"] : ["ticker"]).map((name) => ({ name, product_ids: PRODUCTS }));
+    socket.write(frame(JSON.stringify({ type: "subscriptions", channels })));
+    const done = (sent: number) => console.log(JSON.stringify({ sent, tickers: feed.tickers, trades: feed.trades }));
+    if (count > 0) streamMax(socket, prebuilt, prebuiltCounts.messages, done);
     else streamRate(socket, rate, seconds, done);
     // Heartbeats keep the ingester's watchdog quiet after the stream ends.
     beat = setInterval(() => socket.write(frame(JSON.stringify({ type: "heartbeat", product_id: "BTC-USD", sequence: 1, last_trade_id: 0, time: new Date().toISOString() }))), 1000);
@@ -126,4 +188,4 @@ server.on("upgrade", (req, socket: Socket) => {
   socket.on("error", () => undefined);
   socket.on("close", () => clearInterval(beat));
 });
-server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port })));
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: (server.address() as AddressInfo).port, ...prebuiltCounts })));

@@ -128,13 +128,22 @@ export async function startEngine(options: { dir?: string; port?: number; discar
   };
 }
 
+/** What a --count stream holds: messages in all, tickers, trades (matches). */
+export interface StreamCounts {
+  readonly messages: number;
+  readonly tickers: number;
+  readonly trades: number;
+}
+
 /** The load generator. */
 export async function startExchange(args: string[]) {
   const p = spawnJsonLines(["--import", "tsx", join(__dirname, "exchange-server.ts"), ...args]);
-  const { port } = await p.waitFor((l) => typeof l.port === "number", "exchange server");
+  const ready = await p.waitFor((l) => typeof l.port === "number", "exchange server");
   return {
     stats: new ProcStats(p.child.pid!),
-    port: Number(port),
+    port: Number(ready.port),
+    /** The prebuilt stream's counts (--count). */
+    counts: { messages: Number(ready.messages), tickers: Number(ready.tickers), trades: Number(ready.trades) } as StreamCounts,
     /** performance.now() when the subscribe arrived and the stream began. */
     streaming: p.waitFor((l) => l.streaming === true, "exchange server").then(() => performance.now()),
     sent: p.waitFor((l) => typeof l.sent === "number", "exchange server").then((l) => Number(l.sent)),
@@ -146,8 +155,12 @@ export async function startExchange(args: string[]) {
 }
 
 let bundlePath: string | undefined;
-/** The ingester as the image runs it: bundle.mjs's esbuild bundle of ingest/src/cli.ts. */
+/**
+ * The ingester as the image runs it: bundle.mjs's esbuild bundle of ingest/src/cli.ts.
+ * BENCH_INGESTER_BUNDLE=<file> runs that bundle instead (another commit's, for an A/B run).
+ */
 async function ingesterBundle(): Promise<string> {
+  if (process.env.BENCH_INGESTER_BUNDLE) return process.env.BENCH_INGESTER_BUNDLE;
   if (bundlePath) return bundlePath;
   const out = join(REPO, ".cache", "bench", "ingest.js"); // inside the repository: `require("chdb")` resolves for sink.type embedded
   mkdirSync(join(REPO, ".cache", "bench"), { recursive: true });
@@ -217,7 +230,17 @@ export async function startIngesterProcess(config: Record<string, unknown>, opti
 // Configuration, queries and polling
 
 export const httpSink = (engine: Engine) => ({ type: "clickhouse_connect", host: engine.host, port: engine.port, user: ENGINE_USER, password_env: "BENCH_CLICKHOUSE_PASSWORD" });
-export const coinbaseSource = (port: number) => ({ type: "coinbase", wss_url: `ws://127.0.0.1:${port}`, subscription: { product_ids: PRODUCTS, channels: ["ticker"] } });
+/**
+ * The coinbase source on the load generator. With `matches`, the trade backfill is off: the
+ * generator's trade_ids are contiguous (no gap to fill) and it serves no REST API, so nothing may
+ * reach for Coinbase's.
+ */
+export const coinbaseSource = (port: number, options: { matches?: boolean } = {}) => ({
+  type: "coinbase",
+  wss_url: `ws://127.0.0.1:${port}`,
+  subscription: { product_ids: PRODUCTS, channels: options.matches ? ["ticker", "matches"] : ["ticker"] },
+  ...(options.matches ? { backfill: { enabled: false } } : {}),
+});
 export const STORED = 'ingest_rows_stored_total{table="ticker"}';
 
 export async function one<T>(client: ClickHouseClient, query: string): Promise<T> {

@@ -15,10 +15,12 @@
 // when it sends the message) — the same measure the Grafana dashboard shows.
 //
 // Phases (one file each in phases/, run in this order): parse, engine, ingesterOnly, throughput,
-// latency, outage, embedded, baseline. What they share is in harness.ts (processes, /proc,
-// queries, polling, the table) and max-rate.ts (the max-rate run of three of them).
+// completeness (matches + ticker beside ticker only), latency, outage, embedded, baseline. What
+// they share is in harness.ts (processes, /proc, queries, polling, the table) and max-rate.ts (the
+// max-rate run of four of them).
 import { log, printResults, type Row } from "./harness";
 import { baseline } from "./phases/baseline";
+import { completeness } from "./phases/completeness";
 import { embedded } from "./phases/embedded";
 import { engineAlone } from "./phases/engine";
 import { ingesterOnly } from "./phases/ingester-only";
@@ -27,7 +29,7 @@ import { outage } from "./phases/outage";
 import { parse } from "./phases/parse";
 import { throughput } from "./phases/throughput";
 
-const PHASES: Record<string, () => Promise<Row[]> | Row[]> = { parse, engine: engineAlone, ingesterOnly, throughput, latency, outage, embedded, baseline };
+const PHASES: Record<string, () => Promise<Row[]> | Row[]> = { parse, engine: engineAlone, ingesterOnly, throughput, completeness, latency, outage, embedded, baseline };
 
 async function main(): Promise<void> {
   const only = process.argv.includes("--phase") ? process.argv[process.argv.indexOf("--phase") + 1]! : undefined;

@@ -453,6 +453,47 @@ describe("the fake exchange", () => {
     }
   });
 
+  test("held back: the picked live messages are not sent until releaseHeld, then newest first; sent records what went out, the subscribe's last_match and ticker too", async () => {
+    const ex = await running({ products: [P, "ETH-USD"], seed: 11 });
+    try {
+      const client = await subscriber(ex.wsUrl, { product_ids: [P, "ETH-USD"], channels: ["matches", "ticker"] });
+      await ex.fake.emit(5);
+      const before = ex.fake.sent.length;
+      let n = 0;
+      ex.fake.holdBack(4, (m) => m.productId === "ETH-USD" && n++ % 2 === 0); // every other ETH-USD message, 4 of them
+      await ex.fake.emit(12);
+      const held = ex.fake.heldBack();
+      assert.equal(held.length, 4);
+      assert.ok(held.every((m) => m.productId === "ETH-USD"));
+      assert.ok(held.some((m) => m.channel === "matches") && held.some((m) => m.channel === "ticker"), held.map((m) => m.channel).join());
+      const heldTexts = new Set(held.map((m) => m.text));
+      const lastSent = ex.fake.sent.at(-1)!.text;
+      await waitFor("the live messages", () => client.raw.includes(lastSent), 2_000);
+      assert.equal(client.raw.length, 1 + ex.fake.sent.length, "the ack and every message sent");
+      assert.ok(!client.raw.some((r) => heldTexts.has(r)), "nothing held reached the client");
+      assert.ok(!ex.fake.sent.slice(before).some((m) => heldTexts.has(m.text)), "nor sent");
+      const count = client.raw.length;
+      const released = await ex.fake.releaseHeld();
+      assert.deepEqual(released, [...held].reverse(), "newest first");
+      await waitFor("the released messages", () => client.raw.length === count + 4, 2_000);
+      assert.deepEqual(client.raw.slice(count), released.map((m) => m.text));
+      assert.deepEqual(ex.fake.sent.slice(-4), released);
+      assert.deepEqual(ex.fake.heldBack(), []);
+      await ex.fake.emit(2);
+      assert.equal(ex.fake.heldBack().length, 0, "holding stopped at the release");
+
+      // The subscribe's extras are recorded in sent: last_match (channel matches) and the current ticker.
+      const sentBefore = ex.fake.sent.length;
+      const second = await subscriber(ex.wsUrl, { product_ids: [P], channels: ["matches", "ticker"] });
+      await waitFor("last_match and the ticker", () => second.messages.length === 3, 2_000);
+      assert.deepEqual(ex.fake.sent.slice(sentBefore).map((m) => [m.channel, m.productId, (JSON.parse(m.text) as { type: string }).type]), [["matches", P, "last_match"], ["ticker", P, "ticker"]]);
+      client.socket.close();
+      second.socket.close();
+    } finally {
+      await ex.fake.stop();
+    }
+  });
+
   test("subscribe errors, and the REST route's own answers: cursors, before, limit > 1000, unknown product, its rate limit", async () => {
     // 1 token a second, so the count below does not depend on how fast this machine is.
     const ex = await running({ restLimit: { requestsPerSecond: 1, burst: 15 } });

@@ -2,7 +2,8 @@
 // websocket feed (`ws`, on the same server) and the public REST trades route, both from one
 // deterministic "tape" of trades per product (contiguous trade_id). A test drives it step by step:
 // trades on the live feed, trades while nobody is connected (REST serves them, the websocket never
-// sends them), dropped connections, duplicates, late and raw messages, REST faults, retention and
+// sends them), dropped connections, duplicates, late and raw messages, live messages held back and
+// delivered later out of order (never seen before they arrive), REST faults, retention and
 // latency; `allTrades()` is the exact reference list to compare what was stored against.
 //
 // Shapes follow ../shared/FACTS.md ("Coinbase Exchange websocket") and Coinbase's docs: a ticker per
@@ -340,7 +341,11 @@ export class FakeCoinbase {
   readonly restRequests: RestRequest[] = [];
   /** Every subscribe message received, parsed. */
   readonly subscribes: unknown[] = [];
-  /** Feed messages (matches, tickers) that reached at least one client, in order (last 100,000). */
+  /**
+   * Feed messages (matches, tickers) that reached at least one client, in order (last 100,000):
+   * live ones, repeats of sendLate, released ones, and the last_match and ticker sent on subscribe;
+   * not duplicateLast's copies.
+   */
   readonly sent: FeedMessage[] = [];
   /** Websocket connections accepted so far. */
   connections = 0;
@@ -355,6 +360,9 @@ export class FakeCoinbase {
   private delayMs = 0;
   private refusing = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Live feed messages still to hold back (holdBack), which ones, and those held so far. */
+  private holding: { left: number; readonly which: (message: FeedMessage) => boolean } | undefined;
+  private readonly held: FeedMessage[] = [];
 
   constructor(private readonly options: FakeCoinbaseOptions = {}) {
     const seed = options.seed ?? 1;
@@ -480,6 +488,31 @@ export class FakeCoinbase {
     await Promise.all(flushes);
   }
 
+  /**
+   * The next `count` live feed messages (matches and tickers of emit/emitTrades) that `which`
+   * picks (default: every one) are held back: not sent, not in `sent`, until releaseHeld(). The
+   * websocket meanwhile carries the messages after them, so the held ones arrive late, never seen.
+   */
+  holdBack(count: number, which: (message: FeedMessage) => boolean = () => true): void {
+    this.holding = count > 0 ? { left: count, which } : undefined;
+  }
+
+  /** Messages held back and not released yet. */
+  heldBack(): FeedMessage[] {
+    return [...this.held];
+  }
+
+  /**
+   * Sends the held messages now, newest first (out of order), to the connections subscribed to
+   * them now, and stops holding; returns them in the order sent.
+   */
+  async releaseHeld(): Promise<FeedMessage[]> {
+    this.holding = undefined;
+    const released = this.held.splice(0).reverse();
+    await Promise.all(released.flatMap((m) => this.broadcast(m.channel, m.productId, m.text, true)));
+    return released;
+  }
+
   /** One heartbeat per product, now (the timer sends them every heartbeatMs too). */
   async heartbeat(): Promise<void> {
     await Promise.all(this.productIds.flatMap((p) => this.broadcast("heartbeat", p, this.tape(p).heartbeat(), false)));
@@ -538,8 +571,19 @@ export class FakeCoinbase {
   }
 
   private publishBatch(productId: string, batch: { trades: TapeTrade[]; ticker: string }): Promise<void>[] {
-    const flushes = batch.trades.flatMap((t) => this.broadcast("matches", productId, matchMessage(t), true));
-    return flushes.concat(this.broadcast("ticker", productId, batch.ticker, true));
+    const flushes = batch.trades.flatMap((t) => this.publish({ channel: "matches", productId, text: matchMessage(t) }));
+    return flushes.concat(this.publish({ channel: "ticker", productId, text: batch.ticker }));
+  }
+
+  /** A live feed message: sent, or held back (holdBack). */
+  private publish(message: FeedMessage): Promise<void>[] {
+    const holding = this.holding;
+    if (holding && holding.which(message)) {
+      this.held.push(message);
+      if (--holding.left <= 0) this.holding = undefined;
+      return [];
+    }
+    return this.broadcast(message.channel, message.productId, message.text, true);
   }
 
   /** Sends to the connections subscribed to `channel` for `productId`; returns one promise per send. */
@@ -548,10 +592,7 @@ export class FakeCoinbase {
     for (const [socket, subscription] of this.sockets) {
       if (subscription.get(channel)?.has(productId)) flushes.push(sendText(socket, text));
     }
-    if (remember && flushes.length > 0 && channel !== "heartbeat") {
-      this.sent.push({ channel, productId, text });
-      if (this.sent.length > 110_000) this.sent.splice(0, 10_000);
-    }
+    if (remember && flushes.length > 0 && channel !== "heartbeat") this.remember({ channel, productId, text });
     return flushes;
   }
 
@@ -616,10 +657,21 @@ export class FakeCoinbase {
       for (const p of productIds) {
         const tape = this.tape(p);
         const last = tape.trades[tape.trades.length - 1];
-        if (name === "matches" && last) void sendText(ws, matchMessage(last, "last_match"));
-        if (name === "ticker" && tape.lastTicker !== undefined && this.options.tickerOnSubscribe !== false) void sendText(ws, tape.lastTicker);
+        if (name === "matches" && last) this.sendRemembered(ws, { channel: "matches", productId: p, text: matchMessage(last, "last_match") });
+        if (name === "ticker" && tape.lastTicker !== undefined && this.options.tickerOnSubscribe !== false) this.sendRemembered(ws, { channel: "ticker", productId: p, text: tape.lastTicker });
       }
     }
+  }
+
+  /** A feed message to one connection, recorded in `sent` like a broadcast one. */
+  private sendRemembered(ws: WebSocket, message: FeedMessage): void {
+    void sendText(ws, message.text);
+    this.remember(message);
+  }
+
+  private remember(message: FeedMessage): void {
+    this.sent.push(message);
+    if (this.sent.length > 110_000) this.sent.splice(0, 10_000);
   }
 
   private answerRest(req: IncomingMessage, res: ServerResponse): void {

@@ -112,18 +112,19 @@ describe("trades: exact rollups on generated trades", () => {
     await assertExact(engine.client, trades);
   });
 
-  test("the comparison names each difference: a trade the table has and the reference lacks, a changed size, a bucket the table lacks", async () => {
+  test("the comparison names each difference: a trade the table has and the reference lacks, a changed size, rows the table lacks", async () => {
     // The 6,000 trades of the test before are stored; the reference is given other trades.
     const dropped = trades[0]!;
     const changed = trades[1]!;
-    const nowhere: TradeInput = { ...trades[2]!, trade_id: 1, time: at(45, 30) }; // BTC-USD, in the window, in a minute without trades
+    const nowhere: TradeInput = { ...trades[2]!, product_id: "ZZZ-USD", trade_id: 1 }; // a product the table has no trade of
     const reference = [{ ...changed, size: "1000" }, ...trades.slice(2), nowhere];
     const differences = await compareTradeRollups(engine.client, reference, rollupWindowOf(trades));
     const bucket = `${dropped.product_id} ${dropped.time.slice(0, 14)}${String(Number(dropped.time.slice(14, 16)) - (Number(dropped.time.slice(14, 16)) % 5)).padStart(2, "0")}:00`;
     const vwapRow = exactVwap5m(trades).find((r) => `${r.product_id} ${r.bucket}` === bucket)!;
     assert.ok(differences.includes(`trade_vwap_5m ${bucket}: num_trades ${vwapRow.num_trades}, expected ${vwapRow.num_trades - 1}`), differences.slice(0, 8).join("\n"));
     assert.ok(differences.some((d) => d.startsWith(`trade_vwap_5m ${bucket}: volume_exact ${vwapRow.volume}, expected `)), "the changed size shows in the volume");
-    assert.ok(differences.some((d) => d.startsWith(`trade_ohlcv_1m ${nowhere.product_id} ${nowhere.time.slice(0, 16)}:00: missing (expected open ${nowhere.price}`)), "a minute the table lacks");
+    assert.ok(differences.some((d) => d.startsWith(`trade_ohlcv_1m ${nowhere.product_id} ${nowhere.time.slice(0, 16)}:00: missing (expected open ${formatDecimal(parseDecimal(nowhere.price), 12)}, `)), "a minute the table lacks");
+    assert.ok(differences.some((d) => d.startsWith(`trade_vwap_5m ${nowhere.product_id} `) && d.includes(": missing (expected vwap_exact ")), "a bucket the table lacks");
     assert.ok(differences.some((d) => d.startsWith("trade_vwap_5m (table) ")), "price_volume read from the table");
     assert.ok(differences.some((d) => d.startsWith("trade_ohlcv_1m (table): notional ")), "notional read from the table");
     assert.ok(!differences.some((d) => d.includes("ETH-USD")), "products where nothing differs are not named");
@@ -167,8 +168,8 @@ function rebuildStatements(product: string, window: { from: string; to: string }
     `ALTER TABLE coinbase_demo.trade_ohlcv_1m DELETE WHERE ${range("minute")} SETTINGS mutations_sync = 2`,
     `ALTER TABLE coinbase_demo.trade_vwap_5m DELETE WHERE ${range("bucket")} SETTINGS mutations_sync = 2`,
     `INSERT INTO coinbase_demo.trade_ohlcv_1m
-     SELECT product_id, toStartOfMinute(time) AS minute, argMinState(price, (time, trade_id)), max(price), min(price),
-            argMaxState(price, (time, trade_id)), sum(size), sum(toDecimal256(price, 12) * size), toUInt64(count()),
+     SELECT product_id, toStartOfMinute(time) AS minute, argMinState(price, trade_id), max(price), min(price),
+            argMaxState(price, trade_id), sum(size), sum(toDecimal256(price, 12) * size), toUInt64(count()),
             toUInt64(countIf(source = 'ws')), toUInt64(countIf(source = 'rest'))
      FROM coinbase_demo.trades FINAL WHERE ${range("time")} GROUP BY product_id, minute`,
     `INSERT INTO coinbase_demo.trade_vwap_5m
