@@ -19,7 +19,7 @@ function capture(): { lines: Array<{ msg: string; fields: LogFields }>; log: Ret
 }
 
 test("a progress line: totals, rates since the last line, spool, source state, last commit", () => {
-  const totals = { received: 0, stored: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
+  const totals = { received: 0, stored: 0, trades: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
   const { lines, log } = capture();
   const report = new ProgressReport({ metrics: { totals }, spool: { uncommittedBytes: 2048 }, source: { health: () => ({ ok: true, detail: "connected" }) }, log, intervalMs: 60_000 });
   const t0 = Date.now();
@@ -30,6 +30,7 @@ test("a progress line: totals, rates since the last line, spool, source state, l
   report.report(t0 + 2_000);
   totals.received = 800;
   totals.stored = 800;
+  totals.trades = 1_000;
   report.report(t0 + 4_000);
   report.stop();
   assert.deepEqual(lines.map((l) => l.msg), ["progress", "progress"]);
@@ -40,6 +41,15 @@ test("a progress line: totals, rates since the last line, spool, source state, l
   assert.equal(lines[0]!.fields.source, "ok");
   assert.equal(lines[1]!.fields.received_per_s, 150, "the rate is since the previous line");
   assert.equal(lines[1]!.fields.stored_per_s, 200);
+  assert.equal(lines[1]!.fields.trades, 1_000);
+  assert.equal(lines[1]!.fields.trades_per_s, 500, "trades are counted apart from ticks");
+});
+
+test("the text format leaves out a field without a value, as the JSON format does", () => {
+  const out: string[] = [];
+  const log = createLogger("info", (line) => out.push(line), "text");
+  log.warn("retrying", { attempt: 2, retry_after_ms: undefined });
+  assert.match(out[0]!, /retrying attempt=2\n$/);
 });
 
 test("a running ingester reports progress on its own clock, and its stored count grows", async () => {

@@ -41,7 +41,9 @@ function jsonLine(time: Date, level: LogLevel, msg: string, fields: LogFields): 
 
 /** `12:00:05 info  progress received=1200 stored=1188 source="connected"` (UTC time of day). */
 function textLine(time: Date, level: LogLevel, msg: string, fields: LogFields): string {
-  const parts = Object.entries(fields).map(([key, value]) => {
+  const parts = Object.entries(fields)
+    .filter(([, value]) => value !== undefined) // as JSON.stringify leaves them out of a json line
+    .map(([key, value]) => {
     const text = typeof value === "string" && /^[\w.:/@+-]*$/.test(value) ? value : JSON.stringify(value, errorReplacer);
     return `${key}=${text}`;
   });

@@ -5,7 +5,10 @@ import { TABLES } from "../../../sql/src/names";
 
 export interface Totals {
   received: number;
+  /** Ticks committed (ingest_stats.stored). */
   stored: number;
+  /** Trades committed (websocket and backfill; not an ingest_stats column). */
+  trades: number;
   rejected: number;
   duplicates: number;
   gaps: number;
@@ -14,7 +17,7 @@ export interface Totals {
 
 export class IngestMetrics {
   readonly registry = new Registry();
-  readonly totals: Totals = { received: 0, stored: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
+  readonly totals: Totals = { received: 0, stored: 0, trades: 0, rejected: 0, duplicates: 0, gaps: 0, reconnects: 0 };
   /** Messages by kind, counted here and handed to prom-client only when /metrics is read. */
   private readonly receivedByKind: Record<string, number> = Object.create(null) as Record<string, number>;
   private readonly stored: Counter<"table">;
@@ -81,6 +84,7 @@ export class IngestMetrics {
   }
   rowsStored(table: string, n: number): void {
     if (table === "ticker") this.totals.stored += n;
+    else if (table === "trade") this.totals.trades += n;
     this.stored.inc({ table }, n);
   }
   deadLettered(stage: "decode" | "exchange" | "clickhouse", n = 1): void {

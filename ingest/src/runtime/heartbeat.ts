@@ -46,11 +46,12 @@ export class Heartbeat {
   /** One ingest_stats row with the totals so far (a failure is logged by the sink and skipped). */
   async writeStats(): Promise<void> {
     const { instance, startedAt, metrics, spool, sink } = this.options;
+    const { trades: _notAColumn, ...totals } = metrics.totals;
     const row = {
       reported_at: toClickhouseTime(Date.now()),
       instance,
       started_at: toClickhouseTime(startedAt),
-      ...metrics.totals,
+      ...totals,
       buffer_depth: this.bufferedRows(),
       spool_bytes: spool.uncommittedBytes,
     };

@@ -16,13 +16,14 @@ export interface ProgressOptions {
 
 export class ProgressReport {
   private timer: NodeJS.Timeout | undefined;
-  private last = { at: Date.now(), received: 0, stored: 0 };
+  private last = { at: Date.now(), received: 0, stored: 0, trades: 0 };
   private lastCommitAt: number | undefined;
 
   constructor(private readonly options: ProgressOptions) {}
 
   start(): void {
-    this.last = { at: Date.now(), received: this.options.metrics.totals.received, stored: this.options.metrics.totals.stored };
+    const { received, stored, trades } = this.options.metrics.totals;
+    this.last = { at: Date.now(), received, stored, trades };
     this.timer = setInterval(() => this.report(), this.options.intervalMs);
     this.timer.unref();
   }
@@ -37,7 +38,7 @@ export class ProgressReport {
   }
 
   report(now = Date.now()): void {
-    const { received, stored, duplicates, rejected } = this.options.metrics.totals;
+    const { received, stored, trades, duplicates, rejected } = this.options.metrics.totals;
     const seconds = Math.max((now - this.last.at) / 1000, 0.001);
     const source = this.options.source.health();
     this.options.log.info("progress", {
@@ -45,6 +46,8 @@ export class ProgressReport {
       stored,
       received_per_s: round1((received - this.last.received) / seconds),
       stored_per_s: round1((stored - this.last.stored) / seconds),
+      trades,
+      trades_per_s: round1((trades - this.last.trades) / seconds),
       duplicates,
       rejected,
       spool_bytes: this.options.spool.uncommittedBytes,
@@ -52,7 +55,7 @@ export class ProgressReport {
       source: source.ok ? "ok" : "problem",
       source_detail: source.detail,
     });
-    this.last = { at: now, received, stored };
+    this.last = { at: now, received, stored, trades };
   }
 }
 
