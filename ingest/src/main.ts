@@ -134,7 +134,7 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
     ...resumePoint(config.source, recovered, log),
   });
 
-  backfill = startBackfill(config, { pipeline, committer, sink, log, metrics, startOffset: spool.writeOffset });
+  backfill = startBackfill(config, { pipeline, committer, sink, log, metrics, spool });
 
   const health = () => healthReport({ source, committer, sink, sinkStuckMs: config.health.sink_stuck_ms });
   const http = await serveHttp(config, { metrics, health, log, cleanups });

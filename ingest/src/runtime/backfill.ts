@@ -9,7 +9,9 @@ import { Backfiller } from "../backfill/backfiller";
 import type { BackfillGapRow } from "../backfill/gap-state";
 import type { Committer } from "../pipeline/committer";
 import type { Pipeline } from "../pipeline/pipeline";
+import { backoffDelay, sleep } from "../pipeline/backoff";
 import { InsertAborted } from "../pipeline/sink";
+import type { Spool } from "../pipeline/spool";
 import { sinkTables, type ClickHouseSink } from "../sinks/clickhouse";
 import { CoinbaseRest } from "../sources/coinbase-rest";
 
@@ -19,8 +21,8 @@ export interface BackfillParts {
   readonly sink: ClickHouseSink;
   readonly log: Logger;
   readonly metrics: IngestMetrics;
-  /** The spool's write offset at start: everything before it was left by earlier runs. */
-  readonly startOffset: number;
+  /** The spool: its write offset at start (everything before it was left by earlier runs) and its size (backpressure). */
+  readonly spool: Pick<Spool, "writeOffset" | "uncommittedBytes">;
 }
 
 export function startBackfill(config: IngestConfig, parts: BackfillParts): Backfiller | undefined {
@@ -49,23 +51,40 @@ export function startBackfill(config: IngestConfig, parts: BackfillParts): Backf
     pageSize: settings.page_size,
     maxTradesPerGap: settings.max_trades_per_gap,
     onState: (row) => metrics.backfillState(row.state),
+    spoolFull: () => parts.spool.uncommittedBytes > config.spool.max_bytes,
   });
-  void resumeOpenGaps(backfiller, sinkTables(config.sink.database, config.sink.table).backfill, parts);
+  resumeOpenGaps(backfiller, sinkTables(config.sink.database, config.sink.table).backfill, parts.spool.writeOffset, parts).catch((err: Error) =>
+    log.error("could not continue the trade gaps of earlier runs; they stay open until the next start", { error: err }),
+  );
   return backfiller;
 }
 
-async function resumeOpenGaps(backfiller: Backfiller, table: string, { committer, sink, log, startOffset }: BackfillParts): Promise<void> {
+/**
+ * Loads the gaps earlier runs left open, once the rows they left in the spool are committed; a
+ * failed query is retried with backoff until it answers or the ingester stops.
+ */
+async function resumeOpenGaps(backfiller: Backfiller, table: string, startOffset: number, { committer, sink, log }: BackfillParts): Promise<void> {
   try {
     await committer.committedThrough(startOffset);
-    const rows = await sink.queryRows<BackfillGapRow>(openGapsQuery(table));
-    const open = rows.map(numbers);
-    if (open.length > 0) log.info("continuing trade gaps an earlier run left open", { gaps: open.length });
-    backfiller.resume(open);
   } catch (err) {
     if (err instanceof InsertAborted) return; // stopped first
-    log.error("could not load the open trade gaps of earlier runs; they stay open until the next start", { error: err as Error });
+    throw err;
+  }
+  for (let attempt = 0; !backfiller.stopped; attempt++) {
+    try {
+      const open = (await sink.queryRows<BackfillGapRow>(openGapsQuery(table))).map(numbers);
+      if (open.length > 0) log.info("continuing trade gaps an earlier run left open", { gaps: open.length });
+      backfiller.resume(open);
+      return;
+    } catch (err) {
+      const delay = backoffDelay(RESUME_RETRY, attempt);
+      log.warn("could not load the open trade gaps of earlier runs; retrying", { attempt: attempt + 1, retry_in_ms: Math.round(delay), error: err as Error });
+      await sleep(delay, backfiller.stopSignal);
+    }
   }
 }
+
+const RESUME_RETRY = { initial_ms: 1_000, max_ms: 60_000 };
 
 /** Each gap's newest state (highest revision), where it is still open. */
 const openGapsQuery = (table: string) => `
