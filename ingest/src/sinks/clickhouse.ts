@@ -4,6 +4,7 @@
 // JSON), dead letters and gaps as JSONEachRow (free text that JSON escapes for us). Every insert
 // carries its settings explicitly: the embedded engine applies settings as session-wide SETs, so
 // one left out would silently inherit the previous insert's value.
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../observability/log";
@@ -80,6 +81,11 @@ export class ClickHouseSink implements BlockSink {
   /** The last failed attempt while it is still failing; cleared by a success. */
   problem: SinkProblem | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Highest stored id per product of the deduplicated tables, read by newestTickers/newestTrades
+   * at start and raised by every insert: a block whose ids are all above it needs no lookup.
+   */
+  private readonly storedMax: Partial<Record<"ticker" | "trade", Map<string, number>>> = {};
 
   constructor(
     private readonly client: SinkClient,
@@ -95,20 +101,26 @@ export class ClickHouseSink implements BlockSink {
    */
   async store(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
     if (text.rows === 0) return;
-    if (key === "ticker" || key === "trade") {
-      const fresh = await withoutStored(IDENTITY[key], text, this.options.tables[key], (query) => this.queryRows(query));
-      if (fresh.skipped > 0) {
-        for (let i = 0; i < fresh.skipped; i++) this.options.metrics.duplicate(key === "ticker" ? "ticker" : "matches");
-        this.options.log.debug("rows already stored were left out of the insert", { table: this.options.tables[key], rows: fresh.skipped });
-        if (fresh.text.rows === 0) return;
-        // Other rows, other token: the block's own token may already name an insert of all its rows.
-        return this.storeRows(key, fresh.text, `${token}~${fresh.digest}`, abort);
-      }
+    if (key !== "ticker" && key !== "trade") return this.storeRows(key, text, token, abort, token);
+    const table = this.options.tables[key];
+    const lookup = { key: IDENTITY[key], table, stored: this.storedMax[key], query: (sql: string) => this.lookupRows(sql) };
+    const fresh = await this.retrying(`looking up stored rows of ${table}`, table, abort, () => withoutStored(text, lookup));
+    if (fresh.skipped > 0) {
+      for (let i = 0; i < fresh.skipped; i++) this.options.metrics.duplicate(key === "ticker" ? "ticker" : "matches");
+      this.options.log.debug("rows already stored were left out of the insert", { table, rows: fresh.skipped });
     }
-    return this.storeRows(key, text, token, abort);
+    // Other rows, other token: the block's own token may already name an insert of all its rows.
+    await this.storeRows(key, fresh.text, fresh.skipped > 0 ? `${token}~${fresh.digest}` : token, abort, token);
+    const stored = this.storedMax[key];
+    if (stored) for (const [product, id] of fresh.highest) if (id > (stored.get(product) ?? -1)) stored.set(product, id);
   }
 
-  private async storeRows(key: TableKey, text: RowText, token: string, abort: AbortSignal): Promise<void> {
+  /**
+   * `blockToken` is the block's own token, whatever rows were left out or split off: a refused
+   * row's dead letter is named by it and the row, so storing the block again (after a later
+   * table's failure) does not store the dead letter twice.
+   */
+  private async storeRows(key: TableKey, text: RowText, token: string, abort: AbortSignal, blockToken: string): Promise<void> {
     if (text.rows === 0) return;
     const refused = await this.insertRetrying(key, text.chunks, text.rows, token, abort);
     if (!refused) {
@@ -121,8 +133,8 @@ export class ClickHouseSink implements BlockSink {
     if (lines.length > 1) {
       if (!token.includes(".")) this.options.log.warn("ClickHouse refused a batch; splitting it to find the refused rows", { table, rows: lines.length, reason: refused.summary });
       const mid = lines.length >> 1;
-      await this.storeRows(key, rowText(lines.slice(0, mid)), `${token}.0`, abort);
-      await this.storeRows(key, rowText(lines.slice(mid)), `${token}.1`, abort);
+      await this.storeRows(key, rowText(lines.slice(0, mid)), `${token}.0`, abort, blockToken);
+      await this.storeRows(key, rowText(lines.slice(mid)), `${token}.1`, abort, blockToken);
       return;
     }
     const line = lines[0]!;
@@ -138,7 +150,8 @@ export class ClickHouseSink implements BlockSink {
     }
     this.options.log.warn("ClickHouse refused a row; dead-lettered", { table, reason: refused.summary });
     const dead = JSON.stringify({ received_at: nowClickhouse(), source: "clickhouse", reason: `${table} refused the row: ${refused.summary}`, raw: line });
-    await this.storeRows("dead", rowText([dead]), `${token}.dead`, abort);
+    const deadToken = `${blockToken}.dead.${createHash("sha256").update(line).digest("hex").slice(0, 16)}`;
+    await this.storeRows("dead", rowText([dead]), deadToken, abort, deadToken);
     this.options.metrics.deadLettered("clickhouse");
   }
 
@@ -163,6 +176,7 @@ export class ClickHouseSink implements BlockSink {
       }),
     );
     const rows = await result.json<{ product_id: string; max_sequence: string | number; last_time: string }>();
+    this.storedMax.ticker = new Map(rows.map((r) => [r.product_id, Number(r.max_sequence)]));
     return rows.map((r) => ({ productId: r.product_id, sequence: Number(r.max_sequence), time: r.last_time }));
   }
 
@@ -171,7 +185,41 @@ export class ClickHouseSink implements BlockSink {
     const rows = await this.queryRows<{ product_id: string; max_trade_id: string | number; last_time: string }>(
       `SELECT product_id, max(trade_id) AS max_trade_id, toString(argMax(time, trade_id)) AS last_time FROM ${this.options.tables.trade} GROUP BY product_id`,
     );
+    this.storedMax.trade = new Map(rows.map((r) => [r.product_id, Number(r.max_trade_id)]));
     return rows.map((r) => ({ productId: r.product_id, tradeId: Number(r.max_trade_id), time: r.last_time }));
+  }
+
+  /** A lookup's rows, abandoned (and retried by the caller) when slower than the insert timeout. */
+  private lookupRows(query: string): Promise<Array<{ product_id: string; id: string | number }>> {
+    return this.exclusive(async () => {
+      const abort = new AbortController();
+      const call = this.client.query({ query, format: "JSONEachRow", abort_signal: abort.signal }).then((r) => r.json<{ product_id: string; id: string | number }>());
+      return withTimeout(call, this.options.timeoutMs, () => abort.abort(), `a lookup of stored rows took longer than ${this.options.timeoutMs} ms`);
+    });
+  }
+
+  /**
+   * Runs `fn` until it succeeds, or until `abort` fires (InsertAborted): each failure is classified,
+   * counted and kept as the sink's problem (/healthz), like a failed insert.
+   */
+  private async retrying<T>(what: string, table: string, abort: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (abort.aborted) throw new InsertAborted(`${what} abandoned at shutdown; the rows stay in the spool`);
+      try {
+        const result = await fn();
+        if (this.problem) this.options.log.info("ClickHouse answers again", { table, after_attempts: attempt + 1 });
+        this.problem = undefined;
+        return result;
+      } catch (err) {
+        const classified = classifyInsertError(err);
+        this.options.metrics.insertError(classified.class);
+        this.problem = { ...classified, at: Date.now(), attempts: attempt + 1 };
+        const delay = backoffDelay(this.options.retry, attempt);
+        const log = classified.needsOperator ? this.options.log.error : this.options.log.warn;
+        if (attempt < 3 || attempt % 10 === 0) log(`${what} failed; retrying`, { table, attempt: attempt + 1, retry_in_ms: Math.round(delay), reason: classified.summary });
+        await sleep(delay, abort);
+      }
+    }
   }
 
   /** Rows of a query (one request at a time, like every other). */

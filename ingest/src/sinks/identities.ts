@@ -4,6 +4,11 @@
 // the usual duplicates before they reach the spool; this catches everything it cannot remember
 // (older than the window, stored by an earlier run, waiting in the spool across a restart), so a
 // row is inserted once and the materialized views built on the tables count it once.
+//
+// The table is only asked about what it could hold: the sink knows each product's highest stored
+// id (read at start, raised by every insert), and a product whose ids in the block are all above
+// it needs no lookup — the live feed's usual case. The rest are asked in one request per table
+// (a few thousand ids per SELECT, the SELECTs joined by UNION ALL).
 import { createHash } from "node:crypto";
 import { linesOf, rowText, type RowText } from "../pipeline/block-text";
 
@@ -24,9 +29,11 @@ export interface Fresh {
   readonly skipped: number;
   /** A digest of the rows kept (part of their insert token), when some were left out. */
   readonly digest: string;
+  /** The highest id per product among the rows kept. */
+  readonly highest: Map<string, number>;
 }
 
-/** Identities per query: 4,000 ids of ≤ 20 digits stay far below ClickHouse's 256 KiB max_query_size. */
+/** Identities per SELECT: 4,000 ids of ≤ 20 digits stay far below ClickHouse's 256 KiB max_query_size. */
 const IDS_PER_QUERY = 4_000;
 
 interface ProductRows {
@@ -35,17 +42,49 @@ interface ProductRows {
   maxTime: string;
 }
 
-export async function withoutStored(
-  key: IdentityKey,
-  text: RowText,
-  table: string,
-  query: (sql: string) => Promise<Array<{ product_id: string; id: string | number }>>,
-): Promise<Fresh> {
+export interface Lookup {
+  readonly key: IdentityKey;
+  readonly table: string;
+  /** Highest stored id per product, when known (a product missing from a known map has no rows); undefined: ask about every row. */
+  readonly stored: ReadonlyMap<string, number> | undefined;
+  readonly query: (sql: string) => Promise<Array<{ product_id: string; id: string | number }>>;
+}
+
+export async function withoutStored(text: RowText, lookup: Lookup): Promise<Fresh> {
   const lines = linesOf(text);
+  const products = byProduct(lines);
+  const found = new Map<string, Set<number>>();
+  for (const sql of lookups(lookup, products)) {
+    for (const row of await lookup.query(sql)) {
+      let ids = found.get(row.product_id);
+      if (!ids) found.set(row.product_id, (ids = new Set()));
+      ids.add(Number(row.id));
+    }
+  }
+  const kept: string[] = [];
+  const highest = new Map<string, number>();
+  for (const line of lines) {
+    const { time, product, id } = identityOf(line);
+    if (!looksValid(time, product, id)) {
+      kept.push(line); // ClickHouse refuses it, and it is dead-lettered
+      continue;
+    }
+    let seen = found.get(product);
+    if (!seen) found.set(product, (seen = new Set()));
+    if (seen.has(id)) continue;
+    seen.add(id); // a repeat later in the block is left out too
+    kept.push(line);
+    if (id > (highest.get(product) ?? -1)) highest.set(product, id);
+  }
+  if (kept.length === lines.length) return { text, skipped: 0, digest: "", highest };
+  return { text: rowText(kept), skipped: lines.length - kept.length, digest: createHash("sha256").update(kept.join("\n")).digest("hex").slice(0, 16), highest };
+}
+
+function byProduct(lines: readonly string[]): Map<string, ProductRows> {
   const products = new Map<string, ProductRows>();
   for (const line of lines) {
     const { time, product, id } = identityOf(line);
-    if (!looksValid(time, product, id)) continue; // ClickHouse refuses it, and it is dead-lettered
+    if (!looksValid(time, product, id)) continue;
     const rows = products.get(product);
     if (!rows) products.set(product, { ids: [id], minTime: time, maxTime: time });
     else {
@@ -54,29 +93,7 @@ export async function withoutStored(
       if (time > rows.maxTime) rows.maxTime = time;
     }
   }
-  const stored = new Map<string, Set<number>>();
-  for (const sql of lookups(key, table, products)) {
-    for (const row of await query(sql)) {
-      let ids = stored.get(row.product_id);
-      if (!ids) stored.set(row.product_id, (ids = new Set()));
-      ids.add(Number(row.id));
-    }
-  }
-  const kept: string[] = [];
-  for (const line of lines) {
-    const { time, product, id } = identityOf(line);
-    if (!looksValid(time, product, id)) {
-      kept.push(line);
-      continue;
-    }
-    let seen = stored.get(product);
-    if (!seen) stored.set(product, (seen = new Set()));
-    if (seen.has(id)) continue;
-    seen.add(id); // a repeat later in the block is left out too
-    kept.push(line);
-  }
-  if (kept.length === lines.length) return { text, skipped: 0, digest: "" };
-  return { text: rowText(kept), skipped: lines.length - kept.length, digest: createHash("sha256").update(kept.join("\n")).digest("hex").slice(0, 16) };
+  return products;
 }
 
 /** time, product_id and the identity lead every ticker and trade line (sql/src/rows.ts). */
@@ -96,18 +113,33 @@ function looksValid(time: string, product: string, id: number): boolean {
 }
 
 /**
- * The lookups, a few thousand identities each. Every value in them was checked by the decoder or
- * the spool (a product id is [A-Z0-9-], a time digits and separators, an id a whole number), so
- * they are written into the SQL as they are.
+ * The lookups: per product whose block ids are not all above its highest stored id, SELECTs of a
+ * few thousand ids each, joined by UNION ALL up to IDS_PER_QUERY ids per request. Every value in
+ * them passed looksValid (a product id is [A-Z0-9-], a time digits and separators, an id a whole
+ * number), so they are written into the SQL as they are.
  */
-function lookups(key: IdentityKey, table: string, products: Map<string, ProductRows>): string[] {
-  const queries: string[] = [];
+function lookups({ key, table, stored }: Lookup, products: Map<string, ProductRows>): string[] {
+  const selects: Array<{ sql: string; ids: number }> = [];
   for (const [product, rows] of products) {
+    if (stored && rows.ids.every((id) => id > (stored.get(product) ?? -1))) continue;
     const time = key.timeBounded ? ` AND time >= '${rows.minTime}' AND time <= '${rows.maxTime}'` : "";
     for (let i = 0; i < rows.ids.length; i += IDS_PER_QUERY) {
-      const ids = rows.ids.slice(i, i + IDS_PER_QUERY).join(",");
-      queries.push(`SELECT product_id, ${key.column} AS id FROM ${table} WHERE product_id = '${product}'${time} AND ${key.column} IN (${ids})`);
+      const ids = rows.ids.slice(i, i + IDS_PER_QUERY);
+      selects.push({ sql: `SELECT product_id, ${key.column} AS id FROM ${table} WHERE product_id = '${product}'${time} AND ${key.column} IN (${ids.join(",")})`, ids: ids.length });
     }
   }
+  const queries: string[] = [];
+  let batch: string[] = [];
+  let ids = 0;
+  for (const select of selects) {
+    if (batch.length > 0 && ids + select.ids > IDS_PER_QUERY) {
+      queries.push(batch.join(" UNION ALL "));
+      batch = [];
+      ids = 0;
+    }
+    batch.push(select.sql);
+    ids += select.ids;
+  }
+  if (batch.length > 0) queries.push(batch.join(" UNION ALL "));
   return queries;
 }
