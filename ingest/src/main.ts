@@ -17,7 +17,7 @@ import { rowCount } from "./pipeline/block-text";
 import { Committer, type QueuedBlock } from "./pipeline/committer";
 import { MAX_DAYS_PER_BLOCK, Pipeline } from "./pipeline/pipeline";
 import { Spool, type Recovered } from "./pipeline/spool";
-import { FeedTracker, type TrackerSeed, type TradeGap, type TradeSeed } from "./pipeline/tracker";
+import { FeedTracker, type TrackerOptions, type TrackerSeed, type TradeSeed } from "./pipeline/tracker";
 import { startBackfill } from "./runtime/backfill";
 import type { Backfiller } from "./backfill/backfiller";
 import { SpoolBackpressure } from "./runtime/backpressure";
@@ -102,7 +102,15 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
   });
   await requireSchema(sink, config);
   let backfill: Backfiller | undefined;
-  const tracker = await seededTracker(config, sink, recovered, (gap) => backfill?.detected(gap));
+  const tracker = await seededTracker(config, sink, recovered, {
+    onTradeGap: (gap) => backfill?.detected(gap),
+    onForeignNumbering: (productId, storedTradeId, firstTradeId) =>
+      log.warn("the newest stored trade is above this feed's first one (stored by another source?): trade gaps are found from this feed's trades", {
+        product_id: productId,
+        stored_trade_id: storedTradeId,
+        first_trade_id: firstTradeId,
+      }),
+  });
 
   const source = createSource(config, log, metrics);
   const backpressure = new SpoolBackpressure(spool, source, config.spool.max_bytes, log);
@@ -219,8 +227,8 @@ function resumePoint(source: SourceConfig, recovered: Recovered, log: Logger): {
  * Feed state from the newest tickers and trades stored in ClickHouse and still waiting in the
  * spool: outage windows and trade gaps start there.
  */
-async function seededTracker(config: IngestConfig, sink: ClickHouseSink, recovered: Recovered, onTradeGap: (gap: TradeGap) => void): Promise<FeedTracker> {
-  const tracker = new FeedTracker({ recentIds: config.dedup.recent_ids, onTradeGap });
+async function seededTracker(config: IngestConfig, sink: ClickHouseSink, recovered: Recovered, events: Pick<TrackerOptions, "onTradeGap" | "onForeignNumbering">): Promise<FeedTracker> {
+  const tracker = new FeedTracker({ recentIds: config.dedup.recent_ids, ...events });
   const seeds: TrackerSeed[] = await sink.newestTickers();
   for (const [productId, t] of recovered.newestTicker) seeds.push({ productId, sequence: t.sequence, time: t.time });
   const trades: TradeSeed[] = await sink.newestTrades();

@@ -81,3 +81,13 @@ test("a block part of which is already stored: the rest is inserted under its ow
   assert.ok(faults.delivered >= 2, "the insert was retried after the lost answer");
   assert.deepEqual(await tickCounts(), { rows: 600, unique: 600 });
 });
+
+test("two synthetic runs into the same database: the second stores its ticks and trades too (numbers start from the clock)", async () => {
+  await runToEnd({ type: "synthetic", rate: 20_000, products: ["BTC-USD", "ETH-USD"], limit: 300 });
+  const first = await tradeCounts();
+  await runToEnd({ type: "synthetic", rate: 20_000, products: ["BTC-USD", "ETH-USD"], limit: 300 });
+  assert.deepEqual(await tickCounts(), { rows: 600, unique: 600 });
+  const both = await tradeCounts();
+  assert.ok(first.rows >= 300, `the first run's trades (${first.rows})`);
+  assert.ok(both.rows > first.rows && both.rows === both.unique, `the second run added its own trades (${first.rows} → ${both.rows})`);
+});

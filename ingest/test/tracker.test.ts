@@ -124,3 +124,17 @@ test("after a restart of a live source, the first newer message records a restar
   assert.equal(gaps[0]!.last_seen, 96010000028);
   assert.equal(gaps[0]!.next_seen, 96010000066);
 });
+
+test("a newest stored trade above the feed's first one (another source's numbers) does not silence gap detection", () => {
+  const handed: Array<{ firstTradeId: number; lastTradeId: number }> = [];
+  const foreign: number[] = [];
+  const tracker = new FeedTracker({ now: NOW, onTradeGap: (gap) => handed.push(gap), onForeignNumbering: (_p, stored) => foreign.push(stored) });
+  // A synthetic run left trade ids from the clock (≈ 1.7e15) in the database; the live feed's are ≈ 9e8.
+  tracker.seed([], { recordRestartGap: true }, [{ productId: "BTC-USD", tradeId: 1_764_000_000_000_000, time: "2026-11-24 20:00:00.000000" }]);
+  const at = "2026-11-24 21:00:00.000000";
+  assert.equal(tracker.match("BTC-USD", 900_000_100, 1, at, []), true);
+  tracker.match("BTC-USD", 900_000_101, 2, at, []);
+  tracker.match("BTC-USD", 900_000_105, 3, at, []);
+  assert.deepEqual(foreign, [1_764_000_000_000_000]);
+  assert.deepEqual(handed.map((g) => [g.firstTradeId, g.lastTradeId]), [[900_000_102, 900_000_104]]);
+});

@@ -60,6 +60,8 @@ export interface TrackerOptions {
   readonly now?: () => string;
   /** Told of every gap in a product's trade_ids seen on the websocket (the backfill's work). */
   readonly onTradeGap?: (gap: TradeGap) => void;
+  /** Told when a product's first trade of this run is below the newest stored one (another source's numbering). */
+  readonly onForeignNumbering?: (productId: string, storedTradeId: number, firstTradeId: number) => void;
 }
 
 export class FeedTracker {
@@ -67,6 +69,8 @@ export class FeedTracker {
   private readonly recentTrades = new Map<string, RecentIds>();
   private readonly lastSeen = new Map<string, Seen>();
   private readonly lastTrade = new Map<string, { tradeId: number; time: string }>();
+  /** Products with a trade from the source in this run. */
+  private readonly tradedThisRun = new Set<string>();
   private outage: Outage | undefined;
   private readonly now: () => string;
   private readonly capacity: number;
@@ -121,6 +125,17 @@ export class FeedTracker {
     this.see(productId, sequence, time);
     if (!this.recent(this.recentTrades, productId).add(tradeId)) return false;
     const last = this.lastTrade.get(productId);
+    if (!this.tradedThisRun.has(productId)) {
+      this.tradedThisRun.add(productId);
+      // A live feed's first trade (last_match) is at or above anything it sent before; one below
+      // the newest stored trade means that one came from other numbers (a synthetic run, another
+      // replay): gaps are found from this feed's own trades, not from it.
+      if (last && tradeId < last.tradeId) {
+        this.options.onForeignNumbering?.(productId, last.tradeId, tradeId);
+        this.lastTrade.set(productId, { tradeId, time });
+        return true;
+      }
+    }
     if (last && tradeId <= last.tradeId) return true;
     if (last && tradeId > last.tradeId + 1) {
       this.options.onTradeGap?.({ productId, firstTradeId: last.tradeId + 1, lastTradeId: tradeId - 1, gapStart: last.time, gapEnd: time });

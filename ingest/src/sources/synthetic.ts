@@ -18,12 +18,21 @@ export class TickerGenerator {
   private readonly states: ProductState[];
   private next = 0;
 
+  /**
+   * `firstId`: where sequences and trade ids start (per product), by default fixed numbers, so a
+   * seed repeats a stream exactly; the source starts them from the clock (below).
+   */
   constructor(
     private readonly products: readonly string[],
     seed = 1,
+    firstId?: number,
   ) {
     this.random = prng(seed);
-    this.states = products.map((_, i) => ({ sequence: 10_000_000_000 * (i + 1), tradeId: 500_000_000 * (i + 1), price: 100 * 10 ** (i % 4) }));
+    this.states = products.map((_, i) => ({
+      sequence: firstId ?? 10_000_000_000 * (i + 1),
+      tradeId: firstId ?? 500_000_000 * (i + 1),
+      price: 100 * 10 ** (i % 4),
+    }));
   }
 
   ticker(nowMs: number = Date.now()): string {
@@ -135,7 +144,9 @@ export class SyntheticSource implements Source {
   private readonly generator: TickerGenerator;
 
   constructor(private readonly config: SyntheticSourceConfig) {
-    this.generator = new TickerGenerator(config.products, config.seed);
+    // Numbers from the clock (microseconds since 1970, below 2^53): a later run into the same
+    // database starts above an earlier one's, so its ticks and trades are not taken for repeats.
+    this.generator = new TickerGenerator(config.products, config.seed, Date.now() * 1000);
     if (config.limit !== undefined) this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
