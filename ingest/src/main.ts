@@ -91,15 +91,7 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
   const metrics = new IngestMetrics({ defaultMetrics: deps.defaultMetrics });
   const { spool, recovered } = openSpool(config, log);
   cleanups.add(() => spool.close());
-  const sink = new ClickHouseSink(deps.wrapClient ? deps.wrapClient(handle.client) : handle.client, {
-    tables: sinkTables(config.sink.database, config.sink.table),
-    settings: config.sink.settings,
-    timeoutMs: config.sink.request_timeout_ms,
-    retry: config.sink.retry,
-    log,
-    metrics,
-    quarantine: (table, line) => spool.quarantine(`refused-by-${table}`, line),
-  });
+  const sink = createSink(config, deps, { handle, spool, log, metrics });
   await requireSchema(sink, config);
   let backfill: Backfiller | undefined;
   const tracker = await seededTracker(config, sink, recovered, {
@@ -173,6 +165,22 @@ async function assemble(config: IngestConfig, deps: IngesterDeps, { log, started
   const shutdown = new Shutdown({ source, backfill, pipeline, committer, sink, heartbeat, cleanups, metrics, log, timeoutMs: config.shutdown_timeout_ms, spoolDir: config.spool.dir });
   shutdown.followSource();
   return { metrics, httpPort: http?.port, done: shutdown.done, health, stop: (reason) => shutdown.requested(reason) };
+}
+
+function createSink(
+  config: IngestConfig,
+  deps: IngesterDeps,
+  { handle, spool, log, metrics }: { handle: ClickHouseHandle; spool: Spool; log: Logger; metrics: IngestMetrics },
+): ClickHouseSink {
+  return new ClickHouseSink(deps.wrapClient ? deps.wrapClient(handle.client) : handle.client, {
+    tables: sinkTables(config.sink.database, config.sink.table),
+    settings: config.sink.settings,
+    timeoutMs: config.sink.request_timeout_ms,
+    retry: config.sink.retry,
+    log,
+    metrics,
+    quarantine: (table, line) => spool.quarantine(`refused-by-${table}`, line),
+  });
 }
 
 /**
