@@ -22,6 +22,14 @@ test("the walk-through's demo_config.yaml loads unchanged", () => {
   assert.equal(resolvePassword(config, {}), "password");
 });
 
+test("without a subscription, the live feed is BTC-USD's tickers and every trade (matches)", () => {
+  const config = parseConfig({ source: { type: "coinbase" } });
+  assert.equal(config.source.type, "coinbase");
+  if (config.source.type !== "coinbase") return;
+  assert.deepEqual(config.source.subscription, { product_ids: ["BTC-USD"], channels: ["ticker", "matches"] });
+  assert.equal(config.source.backfill.enabled, true);
+});
+
 test("the container example config validates and takes its password from the environment", () => {
   const config = loadConfigFile(join(__dirname, "..", "examples", "container_config.yaml"));
   assert.equal(config.spool.dir, "/var/lib/ingest/spool");

@@ -89,7 +89,8 @@ const coinbaseSource = z.strictObject({
       channels: z
         .array(z.enum(CHANNELS, { error: `expected one of ${CHANNELS.join(", ")} (level2 and full are not stored by this ingester)` }))
         .min(1, { error: "expected at least one channel" })
-        .default(["ticker"]),
+        // matches: every trade (the trades table, exact VWAP, gap backfill); ticker: the walk-through's table.
+        .default(["ticker", "matches"]),
     })
     // Without a subscription: BTC-USD. A subscription given must name its products.
     .prefault({ product_ids: ["BTC-USD"] }),
