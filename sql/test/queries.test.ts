@@ -6,6 +6,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { loadQueries, loadQuery, parseQueryFile, renderQuery, type NamedQuery } from "../src/queries";
 import { type TestEngine, openMigratedEngine, suiteEngine } from "../testing/engine";
 import { formatTime, generateTicks, type TickRow } from "../testing/ticks";
+import { runNamedQuery } from "../testing/namedQuery";
 
 const T0 = Date.UTC(2026, 10, 24, 21, 0, 0); // a minute boundary, also a 5-minute boundary
 const at = (minute: number, second: number) => formatTime((T0 + minute * 60_000 + second * 1000) * 1000);
@@ -16,18 +17,7 @@ function tick(product: string, time: string, price: number, size: number, sequen
   return { ...base!, product_id: product, time, price, last_size: size, sequence, ...(ingestedAt ? { ingested_at: ingestedAt } : {}) };
 }
 
-async function run(client: ClickHouseClient, query: NamedQuery, params: Record<string, unknown>) {
-  const r = await client.query({
-    query: query.sql,
-    query_params: params,
-    format: "JSONCompactEachRowWithNamesAndTypes",
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  const lines = (await r.text()).trim().split("\n").map((l) => JSON.parse(l) as unknown[]);
-  const [names, types, ...data] = lines;
-  const rows = data.map((d) => Object.fromEntries((names as string[]).map((n, i) => [n, d[i]])));
-  return { names: names as string[], types: types as string[], rows };
-}
+const run = runNamedQuery;
 
 const WINDOW = { from: sec(T0), to: sec(T0 + 10 * 60_000), products: [] as string[] };
 

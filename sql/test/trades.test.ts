@@ -27,6 +27,7 @@ import {
   type TradeInput,
   type TradeLineInput,
 } from "../testing/trades";
+import { runNamedQuery } from "../testing/namedQuery";
 
 const FAST = { backfillGuardMs: 0, backfillSettleMs: 0, manageAccess: false } as const;
 const START = new Date(Date.UTC(2026, 10, 24, 21, 0, 0)); // a 5-minute boundary
@@ -35,18 +36,7 @@ const sec = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T",
 const at = (minute: number, second = 0, base = T0) => formatTime((base + minute * 60_000 + second * 1000) * 1000);
 const TRADE_VIEWS = ["trades", "backfill_gaps", "trade_ohlcv_1m", "trade_ohlcv_1m_mv", "trade_vwap_5m", "trade_vwap_5m_mv"];
 
-async function run(client: ClickHouseClient, query: NamedQuery, params: Record<string, unknown>) {
-  const r = await client.query({
-    query: query.sql,
-    query_params: params,
-    format: "JSONCompactEachRowWithNamesAndTypes",
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  const lines = (await r.text()).trim().split("\n").map((l) => JSON.parse(l) as unknown[]);
-  const [names, types, ...data] = lines;
-  const rows = data.map((d) => Object.fromEntries((names as string[]).map((n, i) => [n, d[i]])));
-  return { names: names as string[], types: types as string[], rows };
-}
+const run = runNamedQuery;
 
 async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
   const r = await client.query({ query, format: "JSONEachRow", clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
