@@ -310,7 +310,10 @@ function deployIngester(stack: Stack): DeployedService {
   return {
     resources: [ingester],
     triggers: [ingester.container.id],
-    checks: { tickWaitSeconds: cfg.verificationTickWaitSeconds },
+    checks: {
+      tickWaitSeconds: cfg.verificationTickWaitSeconds,
+      ...(cfg.channels.includes("matches") ? { tradeWaitSeconds: cfg.verificationTickWaitSeconds } : {}),
+    },
     outputs: { ingesterMetricsUrl: ingester.metricsUrl },
   };
 }
@@ -331,7 +334,7 @@ function deployVerification({ cfg, clickhouse, users, schema }: Stack, services:
 }
 
 type Purpose = "ingester" | "grafana" | "superset";
-type VerificationChecks = { -readonly [K in "grafana" | "superset" | "tickWaitSeconds"]?: PostDeployVerificationArgs[K] };
+type VerificationChecks = { -readonly [K in "grafana" | "superset" | "tickWaitSeconds" | "tradeWaitSeconds"]?: PostDeployVerificationArgs[K] };
 
 interface PlannedUser {
   readonly purpose: Purpose;

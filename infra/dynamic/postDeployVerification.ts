@@ -16,6 +16,8 @@ export interface PostDeployVerificationArgs {
   readonly users?: pulumi.Input<pulumi.Input<In<{ name: string; role: UserRole; password: string }>>[]>;
   /** Wait this many seconds for a fresh tick (a warning if none). Omit when the ingester is disabled. */
   readonly tickWaitSeconds?: pulumi.Input<number>;
+  /** Wait this many seconds for a fresh trade (a warning if none). Omit when the ingester is disabled or not subscribed to matches. */
+  readonly tradeWaitSeconds?: pulumi.Input<number>;
   /** Omit when Grafana is disabled. */
   readonly grafana?: pulumi.Input<
     In<{ url: string; adminUser: string; adminPassword: string; datasourceUid: string; dashboardUids: string[]; alertRuleUids: string[] }>
@@ -40,6 +42,7 @@ export class PostDeployVerification extends pulumi.dynamic.Resource {
       {
         clickhouse: pulumi.secret(pulumi.all([args.clickhouse, args.users ?? []]).apply(([c, users]) => ({ ...c, users }))),
         tickWaitSeconds: args.tickWaitSeconds ?? null,
+        tradeWaitSeconds: args.tradeWaitSeconds ?? null,
         grafana: args.grafana ? pulumi.secret(args.grafana) : null,
         superset: args.superset ? pulumi.secret(args.superset) : null,
         trigger: args.trigger ?? "",

@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { describe, test } from "node:test";
 import { openMigratedEngine, openTestEngine } from "../../sql/testing/engine";
 import { isRefusal, probeAccess } from "./checks/clickhouseUsers";
-import { checkTicks } from "./checks/ticks";
+import { checkTicks, checkTrades } from "./checks/ticks";
 import { checkUsers } from "./checks/clickhouseUsers";
 import { describeProblems } from "./checks/result";
 import { provider, runChecks, type VerificationInputs } from "./verificationProvider";
@@ -97,6 +97,30 @@ describe("post-deploy verification", () => {
     }
   });
 
+  test("with matches subscribed: no trade within the wait is a warning; a fresh trade is ok", async () => {
+    const engine = await openMigratedEngine();
+    const { dir, url } = engine;
+    await engine.close({ keepDir: true });
+    try {
+      const none = await checkTrades({ url, user: "default", password: "", waitSeconds: 1, pollMs: 200 });
+      assert.equal(none.status, "warning");
+      assert.match(none.detail, /no trade stored within 1 s \(last trade: never\)/);
+      const writer = await openTestEngine({ dir });
+      await writer.client.insert({
+        table: "coinbase_demo.trades",
+        values: [{ product_id: "BTC-USD", trade_id: 1, time: "2026-11-25 12:00:00.000000", price: "100.5", size: "0.1", side: "buy", sequence: 1, source: "ws" }],
+        format: "JSONEachRow",
+        clickhouse_settings: { async_insert: 0, insert_deduplicate: 0 },
+      });
+      await writer.close({ keepDir: true });
+      const fresh = await checkTrades({ url, user: "default", password: "", waitSeconds: 5, pollMs: 200 });
+      assert.equal(fresh.status, "ok", fresh.detail);
+      assert.match(fresh.detail, /^1 trade\(s\) stored since/);
+    } finally {
+      await (await openTestEngine({ dir })).close();
+    }
+  });
+
   test("disabled services are skipped, not failed", async () => {
     const engine = await openMigratedEngine();
     const { dir, url } = engine;
@@ -108,6 +132,7 @@ describe("post-deploy verification", () => {
         ["grafana", "skipped"],
         ["superset", "skipped"],
         ["ticks arrive", "skipped"],
+        ["trades arrive", "skipped"],
       ]);
       const created = await provider.create(inputs(url, { tickWaitSeconds: 1 }));
       assert.deepEqual(created.outs.warnings.length, 1);

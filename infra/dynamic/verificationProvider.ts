@@ -6,7 +6,7 @@ import { checkUsers, type ProbedUser } from "./checks/clickhouseUsers";
 import { checkGrafana, type GrafanaCheck } from "./checks/grafana";
 import { describeProblems, skipped, type CheckResult } from "./checks/result";
 import { checkSuperset, type SupersetCheck } from "./checks/superset";
-import { checkTicks } from "./checks/ticks";
+import { checkTicks, checkTrades } from "./checks/ticks";
 
 export interface VerificationInputs {
   readonly clickhouse: {
@@ -18,6 +18,8 @@ export interface VerificationInputs {
   };
   /** Seconds to wait for a fresh tick; null when the ingester is disabled. */
   readonly tickWaitSeconds: number | null;
+  /** Seconds to wait for a fresh trade; null when the ingester is disabled or not subscribed to matches (absent in older state). */
+  readonly tradeWaitSeconds?: number | null;
   /** null when Grafana is disabled. */
   readonly grafana: GrafanaCheck | null;
   /** null when Superset is disabled. */
@@ -42,6 +44,12 @@ export async function runChecks(inputs: VerificationInputs): Promise<CheckResult
       ? skipped("ticks arrive", "the ingester is disabled in this stack")
       : await checkTicks({ url: inputs.clickhouse.url, user: inputs.clickhouse.adminUser, password: inputs.clickhouse.adminPassword, waitSeconds: inputs.tickWaitSeconds }),
   );
+  const tradeWait = inputs.tradeWaitSeconds ?? null;
+  results.push(
+    tradeWait === null
+      ? skipped("trades arrive", "the ingester is disabled or not subscribed to the matches channel")
+      : await checkTrades({ url: inputs.clickhouse.url, user: inputs.clickhouse.adminUser, password: inputs.clickhouse.adminPassword, waitSeconds: tradeWait }),
+  );
   return results;
 }
 
@@ -55,7 +63,7 @@ async function verify(inputs: VerificationInputs): Promise<VerificationOutputs> 
   return { ...inputs, results, warnings, verifiedAt: new Date().toISOString() };
 }
 
-const INPUT_KEYS = ["clickhouse", "tickWaitSeconds", "grafana", "superset", "trigger"] as const;
+const INPUT_KEYS = ["clickhouse", "tickWaitSeconds", "tradeWaitSeconds", "grafana", "superset", "trigger"] as const;
 
 export function changedKeys(olds: Partial<VerificationInputs>, news: Partial<VerificationInputs>): string[] {
   return INPUT_KEYS.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));

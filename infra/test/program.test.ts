@@ -388,6 +388,7 @@ describe("default stack (everything in containers)", () => {
     const i = v.inputs!;
     for (const key of ["clickhouse", "grafana", "superset"]) assert.ok(isSecretWrapped(i[key]), `${key} block is secret`);
     assert.equal(i["tickWaitSeconds"], 120);
+    assert.equal(i["tradeWaitSeconds"], 120, "the default channels include matches: trades must arrive too");
     const grafanaCheck = unwrap(i["grafana"]) as Record<string, unknown>;
     assert.equal(grafanaCheck["url"], "http://127.0.0.1:3000");
     assert.equal(grafanaCheck["datasourceUid"], "streamstack-clickhouse");
@@ -481,6 +482,7 @@ describe("settings change what is made", () => {
     assert.equal(v.inputs?.["grafana"], null, "disabled Grafana is skipped by the checks");
     assert.equal(v.inputs?.["superset"], null);
     assert.equal(v.inputs?.["tickWaitSeconds"], null);
+    assert.equal(v.inputs?.["tradeWaitSeconds"], null);
   });
 
   test("verificationEnabled=false makes no verification resource", async () => {

@@ -207,5 +207,6 @@ export function externalServicesChecks(databaseUuid: string, supersetConnection:
     [`superset database ${databaseUuid}`, "ok"],
     ["superset database connection", supersetConnection],
     ["ticks arrive", "skipped"],
+    ["trades arrive", "skipped"],
   ];
 }
