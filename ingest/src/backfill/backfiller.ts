@@ -91,20 +91,12 @@ export class Backfiller {
     this.kick();
   }
 
-  get stopped(): boolean {
-    return this.abort.signal.aborted;
-  }
-
   /** Fires when stop() is called. */
   get stopSignal(): AbortSignal {
     return this.abort.signal;
   }
 
-  get openGaps(): number {
-    return this.queue.length;
-  }
-
-  /** Resolves when no gap is waiting (tests, the runnable check). */
+  /** Resolves when no gap is waiting. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }

@@ -140,8 +140,7 @@ export class Pipeline {
       gaps.length = 0;
     }
     this.completed = index;
-    if (this.openRows >= this.options.maxRows) this.seal();
-    else if (this.pendingRows >= FLUSH_ROWS) this.flush();
+    this.afterAppend();
     return decoded;
   }
 
@@ -181,6 +180,7 @@ export class Pipeline {
     return true;
   }
 
+  /** Seals the open block when it is full, or writes this turn's rows once there are enough of them. */
   private afterAppend(): void {
     if (this.openRows >= this.options.maxRows) this.seal();
     else if (this.pendingRows >= FLUSH_ROWS) this.flush();

@@ -70,7 +70,7 @@ async function resumeOpenGaps(backfiller: Backfiller, table: string, startOffset
     if (err instanceof InsertAborted) return; // stopped first
     throw err;
   }
-  for (let attempt = 0; !backfiller.stopped; attempt++) {
+  for (let attempt = 0; !backfiller.stopSignal.aborted; attempt++) {
     try {
       const open = (await sink.queryRows<BackfillGapRow>(openGapsQuery(table))).map(numbers);
       if (open.length > 0) log.info("continuing trade gaps an earlier run left open", { gaps: open.length });

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { Logger } from "../observability/log";
+import type { LogFields, Logger } from "../observability/log";
 import type { IngestMetrics } from "../observability/metrics";
 import { TABLES } from "../../../sql/src/names";
 import { TICKER_COLUMNS, TRADE_COLUMNS } from "../../../sql/src/rows";
@@ -72,6 +72,23 @@ const INSERT_FORMAT: Record<TableKey | "stats", string> = {
   stats: "FORMAT JSONEachRow",
 };
 
+/** What retrying() says about one kind of request. */
+interface Attempts {
+  /** Names it in the shutdown error: `<what> <table> abandoned at shutdown`. */
+  readonly what: string;
+  /** The log line of a failed attempt, before "; retrying". */
+  readonly failed: string;
+  /** The log line once it succeeds after failures. */
+  readonly recovered: string;
+  /** A refusal (the rows themselves are wrong) ends the retries and is returned. */
+  readonly refusedEnds: boolean;
+}
+
+const INSERT_ATTEMPTS: Attempts = { what: "insert into", failed: "insert failed", recovered: "ClickHouse accepts inserts again", refusedEnds: true };
+const LOOKUP_ATTEMPTS: Attempts & { readonly refusedEnds: false } = { what: "looking up stored rows of", failed: "looking up stored rows failed", recovered: "ClickHouse answers again", refusedEnds: false };
+
+type Outcome<T> = { readonly done: T } | { readonly refused: ClassifiedError };
+
 export interface SinkProblem extends ClassifiedError {
   readonly at: number;
   readonly attempts: number;
@@ -104,7 +121,7 @@ export class ClickHouseSink implements BlockSink {
     if (key !== "ticker" && key !== "trade") return this.storeRows(key, text, token, abort, token);
     const table = this.options.tables[key];
     const lookup = { key: IDENTITY[key], table, stored: this.storedMax[key], query: (sql: string) => this.lookupRows(sql) };
-    const fresh = await this.retrying(`looking up stored rows of ${table}`, table, abort, () => withoutStored(text, lookup));
+    const { done: fresh } = await this.retrying(LOOKUP_ATTEMPTS, table, abort, () => withoutStored(text, lookup));
     if (fresh.skipped > 0) {
       for (let i = 0; i < fresh.skipped; i++) this.options.metrics.duplicate(key === "ticker" ? "ticker" : "matches");
       this.options.log.debug("rows already stored were left out of the insert", { table, rows: fresh.skipped });
@@ -168,14 +185,9 @@ export class ClickHouseSink implements BlockSink {
 
   /** Newest stored ticker per product, so a restart does not store a tick twice. */
   async newestTickers(): Promise<TrackerSeed[]> {
-    const result = await this.exclusive(() =>
-      this.client.query({
-        query: `SELECT product_id, max(sequence) AS max_sequence, toString(argMax(time, sequence)) AS last_time
-                FROM ${this.options.tables.ticker} GROUP BY product_id`,
-        format: "JSONEachRow",
-      }),
+    const rows = await this.queryRows<{ product_id: string; max_sequence: string | number; last_time: string }>(
+      `SELECT product_id, max(sequence) AS max_sequence, toString(argMax(time, sequence)) AS last_time FROM ${this.options.tables.ticker} GROUP BY product_id`,
     );
-    const rows = await result.json<{ product_id: string; max_sequence: string | number; last_time: string }>();
     this.storedMax.ticker = new Map(rows.map((r) => [r.product_id, Number(r.max_sequence)]));
     return rows.map((r) => ({ productId: r.product_id, sequence: Number(r.max_sequence), time: r.last_time }));
   }
@@ -199,24 +211,36 @@ export class ClickHouseSink implements BlockSink {
   }
 
   /**
-   * Runs `fn` until it succeeds, or until `abort` fires (InsertAborted): each failure is classified,
-   * counted and kept as the sink's problem (/healthz), like a failed insert.
+   * Runs `attempt` until it succeeds, or until `abort` fires (InsertAborted); with
+   * `kind.refusedEnds`, a refusal ends it too and is returned (the caller splits the batch). Every
+   * failure is classified, counted and kept as the sink's problem (/healthz) while it lasts.
    */
-  private async retrying<T>(what: string, table: string, abort: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      if (abort.aborted) throw new InsertAborted(`${what} abandoned at shutdown; the rows stay in the spool`);
+  private retrying<T>(kind: Attempts & { readonly refusedEnds: false }, table: string, abort: AbortSignal, attempt: () => Promise<T>): Promise<{ readonly done: T }>;
+  private retrying<T>(kind: Attempts, table: string, abort: AbortSignal, attempt: () => Promise<T>, fields?: LogFields): Promise<Outcome<T>>;
+  private async retrying<T>(kind: Attempts, table: string, abort: AbortSignal, attempt: () => Promise<T>, fields: LogFields = {}): Promise<Outcome<T>> {
+    for (let n = 0; ; n++) {
+      if (abort.aborted) throw new InsertAborted(`${kind.what} ${table} abandoned at shutdown; the rows stay in the spool`);
       try {
-        const result = await fn();
-        if (this.problem) this.options.log.info("ClickHouse answers again", { table, after_attempts: attempt + 1 });
+        const done = await attempt();
+        if (this.problem) this.options.log.info(kind.recovered, { table, after_attempts: n + 1 });
         this.problem = undefined;
-        return result;
+        return { done };
       } catch (err) {
         const classified = classifyInsertError(err);
         this.options.metrics.insertError(classified.class);
-        this.problem = { ...classified, at: Date.now(), attempts: attempt + 1 };
-        const delay = backoffDelay(this.options.retry, attempt);
+        if (kind.refusedEnds && classified.class === "refused") return { refused: classified };
+        this.problem = { ...classified, at: Date.now(), attempts: n + 1 };
+        const delay = backoffDelay(this.options.retry, n);
         const log = classified.needsOperator ? this.options.log.error : this.options.log.warn;
-        if (attempt < 3 || attempt % 10 === 0) log(`${what} failed; retrying`, { table, attempt: attempt + 1, retry_in_ms: Math.round(delay), reason: classified.summary });
+        if (n < 3 || n % 10 === 0) {
+          log(classified.needsOperator ? `${kind.failed} and needs an operator (schema, grants or credentials); retrying` : `${kind.failed}; retrying`, {
+            table,
+            ...fields,
+            attempt: n + 1,
+            retry_in_ms: Math.round(delay),
+            reason: classified.summary,
+          });
+        }
         await sleep(delay, abort);
       }
     }
@@ -245,34 +269,18 @@ export class ClickHouseSink implements BlockSink {
    */
   private async insertRetrying(key: TableKey, body: readonly string[], rows: number, token: string, abort: AbortSignal): Promise<ClassifiedError | undefined> {
     const table = this.options.tables[key];
-    for (let attempt = 0; ; attempt++) {
-      if (abort.aborted) throw new InsertAborted(`insert into ${table} abandoned at shutdown; the rows stay in the spool`);
-      try {
+    const outcome = await this.retrying(
+      INSERT_ATTEMPTS,
+      table,
+      abort,
+      async () => {
         const started = performance.now();
         await this.insertOnce(key, body, token);
         this.options.metrics.insertTook(table.split(".").pop()!, (performance.now() - started) / 1000);
-        if (this.problem) this.options.log.info("ClickHouse accepts inserts again", { table, after_attempts: attempt + 1 });
-        this.problem = undefined;
-        return undefined;
-      } catch (err) {
-        const classified = classifyInsertError(err);
-        this.options.metrics.insertError(classified.class);
-        if (classified.class === "refused") return classified;
-        this.problem = { ...classified, at: Date.now(), attempts: attempt + 1 };
-        const delay = backoffDelay(this.options.retry, attempt);
-        const log = classified.needsOperator ? this.options.log.error : this.options.log.warn;
-        if (attempt < 3 || attempt % 10 === 0) {
-          log(classified.needsOperator ? "insert failed and needs an operator (schema, grants or credentials); retrying" : "insert failed; retrying", {
-            table,
-            rows,
-            attempt: attempt + 1,
-            retry_in_ms: Math.round(delay),
-            reason: classified.summary,
-          });
-        }
-        await sleep(delay, abort);
-      }
-    }
+      },
+      { rows },
+    );
+    return "refused" in outcome ? outcome.refused : undefined;
   }
 
   private insertOnce(key: TableKey | "stats", body: readonly string[], token: string): Promise<void> {

@@ -11,6 +11,7 @@
 // (a few thousand ids per SELECT, the SELECTs joined by UNION ALL).
 import { createHash } from "node:crypto";
 import { linesOf, rowText, type RowText } from "../pipeline/block-text";
+import { isProductId } from "../pipeline/fields";
 
 export interface IdentityKey {
   /** The column that, with product_id, identifies a row. */
@@ -52,9 +53,9 @@ export interface Lookup {
 
 export async function withoutStored(text: RowText, lookup: Lookup): Promise<Fresh> {
   const lines = linesOf(text);
-  const products = byProduct(lines);
+  const identities = lines.map(identityOf);
   const found = new Map<string, Set<number>>();
-  for (const sql of lookups(lookup, products)) {
+  for (const sql of lookups(lookup, byProduct(identities))) {
     for (const row of await lookup.query(sql)) {
       let ids = found.get(row.product_id);
       if (!ids) found.set(row.product_id, (ids = new Set()));
@@ -63,28 +64,35 @@ export async function withoutStored(text: RowText, lookup: Lookup): Promise<Fres
   }
   const kept: string[] = [];
   const highest = new Map<string, number>();
-  for (const line of lines) {
-    const { time, product, id } = identityOf(line);
-    if (!looksValid(time, product, id)) {
+  lines.forEach((line, i) => {
+    const identity = identities[i];
+    if (!identity) {
       kept.push(line); // ClickHouse refuses it, and it is dead-lettered
-      continue;
+      return;
     }
+    const { product, id } = identity;
     let seen = found.get(product);
     if (!seen) found.set(product, (seen = new Set()));
-    if (seen.has(id)) continue;
+    if (seen.has(id)) return;
     seen.add(id); // a repeat later in the block is left out too
     kept.push(line);
     if (id > (highest.get(product) ?? -1)) highest.set(product, id);
-  }
+  });
   if (kept.length === lines.length) return { text, skipped: 0, digest: "", highest };
   return { text: rowText(kept), skipped: lines.length - kept.length, digest: createHash("sha256").update(kept.join("\n")).digest("hex").slice(0, 16), highest };
 }
 
-function byProduct(lines: readonly string[]): Map<string, ProductRows> {
+interface Identity {
+  readonly time: string;
+  readonly product: string;
+  readonly id: number;
+}
+
+function byProduct(identities: ReadonlyArray<Identity | undefined>): Map<string, ProductRows> {
   const products = new Map<string, ProductRows>();
-  for (const line of lines) {
-    const { time, product, id } = identityOf(line);
-    if (!looksValid(time, product, id)) continue;
+  for (const identity of identities) {
+    if (!identity) continue;
+    const { time, product, id } = identity;
     const rows = products.get(product);
     if (!rows) products.set(product, { ids: [id], minTime: time, maxTime: time });
     else {
@@ -96,27 +104,28 @@ function byProduct(lines: readonly string[]): Map<string, ProductRows> {
   return products;
 }
 
-/** time, product_id and the identity lead every ticker and trade line (sql/src/rows.ts). */
-function identityOf(line: string): { time: string; product: string; id: number } {
+const TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/;
+
+/**
+ * time, product_id and the identity lead every ticker and trade line (sql/src/rows.ts). A line
+ * read back from the spool is only shape-checked, so its values go into SQL only when they are
+ * what the decoder writes: undefined otherwise.
+ */
+function identityOf(line: string): Identity | undefined {
   const a = line.indexOf("\t");
   const b = line.indexOf("\t", a + 1);
   const c = line.indexOf("\t", b + 1);
-  return { time: line.slice(0, a), product: line.slice(a + 1, b), id: Number(line.slice(b + 1, c)) };
-}
-
-const PRODUCT = /^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/;
-const TIME = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/;
-
-/** A line read back from the spool is only shape-checked: its values go into SQL only when they are what the decoder writes. */
-function looksValid(time: string, product: string, id: number): boolean {
-  return Number.isSafeInteger(id) && id >= 0 && PRODUCT.test(product) && TIME.test(time);
+  const time = line.slice(0, a);
+  const product = line.slice(a + 1, b);
+  const id = Number(line.slice(b + 1, c));
+  return Number.isSafeInteger(id) && id >= 0 && isProductId(product) && TIME.test(time) ? { time, product, id } : undefined;
 }
 
 /**
  * The lookups: per product whose block ids are not all above its highest stored id, SELECTs of a
  * few thousand ids each, joined by UNION ALL up to IDS_PER_QUERY ids per request. Every value in
- * them passed looksValid (a product id is [A-Z0-9-], a time digits and separators, an id a whole
- * number), so they are written into the SQL as they are.
+ * them passed identityOf's checks (a product id is [A-Z0-9-], a time digits and separators, an id a
+ * whole number), so they are written into the SQL as they are.
  */
 function lookups({ key, table, stored }: Lookup, products: Map<string, ProductRows>): string[] {
   const selects: Array<{ sql: string; ids: number }> = [];
