@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { MIGRATIONS_DIR } from "../src/migrations";
 import { migrate } from "../src/runner";
-import { openMigratedEngine, openTestEngine, suiteEngine } from "../testing/engine";
+import { openMigratedEngine, openTestEngine, suiteEngine, whileWriting } from "../testing/engine";
 import { batches, formatTime, generateTicks, shuffled, type TickRow } from "../testing/ticks";
 
 const RAW = "coinbase_demo.coinbase_ticker";
@@ -176,20 +176,11 @@ describe("a migration that adds a rollup backfills it from the raw data already 
       rmSync(dir, { recursive: true, force: true });
       // While 003 runs with a 1.5 s guard, keep inserting one row every 100 ms.
       const ticks = generateTicks({ perProduct: 400, startMs: START, seed: 4, products: ["BTC-USD"] });
-      let i = 0;
-      let stop = false;
-      const writer = (async () => {
-        while (!stop && i < ticks.length) {
-          await insertBatch(engine.client, [ticks[i]!], `row-${i}`);
-          i += 1;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 300));
-      await migrate(engine.client, { manageAccess: false, backfillGuardMs: 1_500, backfillSettleMs: 500 });
-      await new Promise((r) => setTimeout(r, 300));
-      stop = true;
-      await writer;
+      const i = await whileWriting(
+        ticks.length,
+        (n) => insertBatch(engine.client, [ticks[n]!], `row-${n}`),
+        () => migrate(engine.client, { manageAccess: false, backfillGuardMs: 1_500, backfillSettleMs: 500 }),
+      );
       assert.ok(i > 20, `rows were written during the migration (${i})`);
       await assertRollupsMatchRaw(engine.client);
     } finally {

@@ -13,7 +13,7 @@ import { loadMigrations, MIGRATIONS_DIR } from "../src/migrations";
 import { loadQuery, type NamedQuery } from "../src/queries";
 import { TRADE_COLUMNS } from "../src/rows";
 import { migrate } from "../src/runner";
-import { openMigratedEngine, openTestEngine, suiteEngine } from "../testing/engine";
+import { openMigratedEngine, openTestEngine, suiteEngine, whileWriting } from "../testing/engine";
 import { clickhouseTimeOf, compareTradeRollups, rollupWindowOf, tradeInputOf } from "../testing/exactness";
 import { batches, formatTime, generateTicks, shuffled } from "../testing/ticks";
 import {
@@ -273,20 +273,11 @@ describe("trades: migrations 006–009 on an engine that already has data", () =
     try {
       await migrate(engine.client, { ...FAST, migrationsDir: dir });
       const trades = generateTrades({ products: ["BTC-USD"], perProduct: 400, start: START, seed: 4 });
-      let i = 0;
-      let stop = false;
-      const writer = (async () => {
-        while (!stop && i < trades.length) {
-          await insertTrades(engine.client, [trades[i]!], `trade-${i}`);
-          i += 1;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 300));
-      await migrate(engine.client, { manageAccess: false, backfillGuardMs: 1_500, backfillSettleMs: 500 });
-      await new Promise((r) => setTimeout(r, 300));
-      stop = true;
-      await writer;
+      const i = await whileWriting(
+        trades.length,
+        (n) => insertTrades(engine.client, [trades[n]!], `trade-${n}`),
+        () => migrate(engine.client, { manageAccess: false, backfillGuardMs: 1_500, backfillSettleMs: 500 }),
+      );
       assert.ok(i > 20, `trades were written during the migration (${i})`);
       await assertExact(engine.client, trades.slice(0, i));
     } finally {

@@ -94,3 +94,25 @@ export async function withEngineAt<T>(dir: string, f: (client: ClickHouseClient)
     await engine.close({ keepDir: true });
   }
 }
+
+/**
+ * Writes one row every `everyMs` (`write(i)`, i = 0, 1, …, at most `count`) from 300 ms before
+ * `during` starts until 300 ms after it ends, as a live ingester would; returns how many it wrote.
+ */
+export async function whileWriting(count: number, write: (i: number) => Promise<void>, during: () => Promise<unknown>, everyMs = 100): Promise<number> {
+  let i = 0;
+  let stop = false;
+  const writer = (async () => {
+    while (!stop && i < count) {
+      await write(i);
+      i += 1;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 300));
+  await during();
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
+  await writer;
+  return i;
+}

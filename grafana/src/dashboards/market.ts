@@ -38,37 +38,19 @@ export function marketSections(): DashboardSection[] {
 function tradePanels(): PanelSpec[] {
   const P = MARKET_PANEL;
   return [
-    panelSpec({
-      id: P.candles,
-      title: "1-minute candles from every trade (exact), last 3 h: $product",
-      description:
-        "Open, high, low, close and volume per minute from every trade (matches channel and REST backfill; the trade_ohlcv_1m rollup, exact decimals), over the last 3 hours whatever the dashboard's range (1-minute candles over 24 h would be too thin to read); minutes without trades have no candle.",
-      kind: "candlestick",
-      queryName: "trade_ohlcv_1m",
-      render: { select: ["minute", "open", "high", "low", "close", "volume"] },
-      ohlc: { open: "open", high: "high", low: "low", close: "close", volume: "volume" },
-      width: 24,
-      height: 10,
-      timeFrom: CANDLES_WINDOW,
-    }),
-    panelSpec({
-      id: P.vwap,
-      title: "5-minute VWAP from every trade (exact): $product",
-      description: "Volume-weighted average price in 5-minute buckets, Σ price·size / Σ size over every trade (trade_vwap_5m rollup, exact decimals; the panel draws them as floats).",
-      kind: "timeseries",
-      queryName: "trade_vwap_5m",
-      render: { select: ["bucket", "vwap"] },
-      unit: "none",
-    }),
-    panelSpec({
-      id: P.volume,
-      title: "Volume per 5 minutes, every trade: $product",
-      description: "Traded size in 5-minute buckets, summed over every trade (trade_vwap_5m rollup).",
-      kind: "bars",
-      queryName: "trade_vwap_5m",
-      render: { select: ["bucket", "volume"] },
-      unit: "short",
-    }),
+    candlesPanel(
+      P.candles,
+      "trade_ohlcv_1m",
+      "1-minute candles from every trade (exact), last 3 h: $product",
+      "Open, high, low, close and volume per minute from every trade (matches channel and REST backfill; the trade_ohlcv_1m rollup, exact decimals), over the last 3 hours whatever the dashboard's range (1-minute candles over 24 h would be too thin to read); minutes without trades have no candle.",
+    ),
+    vwapPanel(
+      P.vwap,
+      "trade_vwap_5m",
+      "5-minute VWAP from every trade (exact): $product",
+      "Volume-weighted average price in 5-minute buckets, Σ price·size / Σ size over every trade (trade_vwap_5m rollup, exact decimals; the panel draws them as floats).",
+    ),
+    volumePanel(P.volume, "trade_vwap_5m", "Volume per 5 minutes, every trade: $product", "Traded size in 5-minute buckets, summed over every trade (trade_vwap_5m rollup)."),
     panelSpec({
       id: P.vwapMethods,
       title: "VWAP: ticker method vs every trade ($product)",
@@ -92,35 +74,49 @@ function tradePanels(): PanelSpec[] {
 function tickerPanels(): PanelSpec[] {
   const P = MARKET_PANEL;
   return [
-    panelSpec({
-      id: P.tickerCandles,
-      title: "1-minute candles from tickers, last 3 h: $product",
-      description: "Open, high, low, close and volume per minute from ticker messages (the ohlcv_1m rollup, the walk-through's method): approximate, a ticker carries only the last fill of a batch of matches.",
-      kind: "candlestick",
-      queryName: "ohlcv_1m",
-      render: { select: ["minute", "open", "high", "low", "close", "volume"] },
-      ohlc: { open: "open", high: "high", low: "low", close: "close", volume: "volume" },
-      width: 24,
-      height: 10,
-      timeFrom: CANDLES_WINDOW,
-    }),
-    panelSpec({
-      id: P.tickerVwap,
-      title: "5-minute VWAP from tickers: $product",
-      description: "The walk-through's VWAP: price × last_size of ticker messages in 5-minute buckets (approximate: docs/grafana.md).",
-      kind: "timeseries",
-      queryName: "vwap_5m",
-      render: { select: ["bucket", "vwap"] },
-      unit: "none",
-    }),
-    panelSpec({
-      id: P.tickerVolume,
-      title: "Volume per 5 minutes from tickers: $product",
-      description: "Traded size in 5-minute buckets as the tickers report it (the vwap_5m rollup; misses the fills a ticker batches away).",
-      kind: "bars",
-      queryName: "vwap_5m",
-      render: { select: ["bucket", "volume"] },
-      unit: "short",
-    }),
+    candlesPanel(
+      P.tickerCandles,
+      "ohlcv_1m",
+      "1-minute candles from tickers, last 3 h: $product",
+      "Open, high, low, close and volume per minute from ticker messages (the ohlcv_1m rollup, the walk-through's method): approximate, a ticker carries only the last fill of a batch of matches.",
+    ),
+    vwapPanel(
+      P.tickerVwap,
+      "vwap_5m",
+      "5-minute VWAP from tickers: $product",
+      "The walk-through's VWAP: price × last_size of ticker messages in 5-minute buckets (approximate: docs/grafana.md).",
+    ),
+    volumePanel(
+      P.tickerVolume,
+      "vwap_5m",
+      "Volume per 5 minutes from tickers: $product",
+      "Traded size in 5-minute buckets as the tickers report it (the vwap_5m rollup; misses the fills a ticker batches away).",
+    ),
   ];
+}
+
+/** 1-minute candles with volume, full width, over CANDLES_WINDOW (an ohlcv query's columns). */
+function candlesPanel(id: number, queryName: string, title: string, description: string): PanelSpec {
+  return panelSpec({
+    id,
+    title,
+    description,
+    kind: "candlestick",
+    queryName,
+    render: { select: ["minute", "open", "high", "low", "close", "volume"] },
+    ohlc: { open: "open", high: "high", low: "low", close: "close", volume: "volume" },
+    width: 24,
+    height: 10,
+    timeFrom: CANDLES_WINDOW,
+  });
+}
+
+/** The 5-minute VWAP line (a vwap query's columns). */
+function vwapPanel(id: number, queryName: string, title: string, description: string): PanelSpec {
+  return panelSpec({ id, title, description, kind: "timeseries", queryName, render: { select: ["bucket", "vwap"] }, unit: "none" });
+}
+
+/** The traded size per 5 minutes as bars (a vwap query's columns). */
+function volumePanel(id: number, queryName: string, title: string, description: string): PanelSpec {
+  return panelSpec({ id, title, description, kind: "bars", queryName, render: { select: ["bucket", "volume"] }, unit: "short" });
 }
