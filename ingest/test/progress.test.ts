@@ -23,7 +23,7 @@ test("a progress line: totals, rates since the last line, spool, source state, l
   const { lines, log } = capture();
   const report = new ProgressReport({ metrics: { totals }, spool: { uncommittedBytes: 2048 }, source: { health: () => ({ ok: true, detail: "connected" }) }, log, intervalMs: 60_000 });
   const t0 = Date.now();
-  report.start();
+  report.start(t0); // the rates' clock is the test's: a slow machine cannot move it
   totals.received = 500;
   totals.stored = 400;
   report.committed(t0 + 1_500);

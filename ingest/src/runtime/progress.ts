@@ -21,9 +21,10 @@ export class ProgressReport {
 
   constructor(private readonly options: ProgressOptions) {}
 
-  start(): void {
+  /** `now`: when the rates' first interval starts (tests pass their own clock, as to report()). */
+  start(now = Date.now()): void {
     const { received, stored, trades } = this.options.metrics.totals;
-    this.last = { at: Date.now(), received, stored, trades };
+    this.last = { at: now, received, stored, trades };
     this.timer = setInterval(() => this.report(), this.options.intervalMs);
     this.timer.unref();
   }
